@@ -1,0 +1,295 @@
+"""gates.toml -> a validated Pipeline of stages and checks. Pure but for reading the file.
+
+Everything that can be wrong with the file is found here, before any tool
+runs: syntax, unknown keys and tools, wrong types, conditions that do not
+parse or name a metric the check does not produce, needs that point nowhere.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pytest_tower.conditions import FAIL, WARN, Condition, ConditionError, parse_condition
+from pytest_tower.errors import ConfigError
+from pytest_tower.model import CheckType, Option
+from pytest_tower.options import OptionError, read_option
+from pytest_tower.suggest import did_you_mean
+
+SETTINGS_TABLE = "tower"
+RESERVED_TABLES = {SETTINGS_TABLE, "environments"}
+SETTINGS: dict[str, Option] = {
+    "report": Option("str", "where to write the JSON report, relative to gates.toml"),
+    "timeout": Option("duration", "default timeout of every check"),
+}
+COMMON: dict[str, Option] = {
+    "tool": Option("str", "the check type, when the check's name is not the tool's"),
+    "conditions": Option("str_list", "conditions that must hold"),
+    "warn": Option("str_list", "conditions that are reported but never fail"),
+    "needs": Option("str_list", "stages or stage.check that must pass first"),
+    "timeout": Option("duration", "how long the tool may run"),
+}
+STAGE_KEYS: dict[str, Option] = {"needs": COMMON["needs"]}
+_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """One `[stage.check]` table, validated: one pytest item."""
+
+    stage: str
+    name: str
+    check_type: CheckType
+    options: Mapping[str, Any]
+    conditions: tuple[Condition, ...]
+    warn: tuple[Condition, ...]
+    needs: tuple[str, ...]
+    timeout: float
+    line: int | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.stage}::{self.name}"
+
+    @property
+    def ref(self) -> str:
+        return f"{self.stage}.{self.name}"
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    checks: tuple[CheckSpec, ...]
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """The whole gates.toml: stages in file order (the pipeline order)."""
+
+    path: Path
+    stages: tuple[Stage, ...]
+    report: str | None = None
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+    def checks(self) -> Iterator[CheckSpec]:
+        for stage in self.stages:
+            yield from stage.checks
+
+    def resolve(self, ref: str) -> list[CheckSpec]:
+        """The checks a `needs` entry names: a whole stage, or one stage.check."""
+        return [c for c in self.checks() if ref in (c.stage, c.ref)]
+
+
+def load_pipeline(path: Path, check_types: Mapping[str, CheckType]) -> Pipeline:
+    """Read and validate gates.toml; raise ConfigError on the first problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            path, "no such file", expected="a gates.toml (see the README), or --tower-config PATH"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, f"cannot read the file: {exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = re.search(r"line (\d+)", str(exc))
+        raise ConfigError(
+            path, f"TOML syntax error: {exc}", line=int(line.group(1)) if line else None,
+            expected="valid TOML (https://toml.io)",
+        ) from None
+    return _Reader(path, text, check_types).pipeline(data)
+
+
+class _Reader:
+    """Walks the parsed TOML, knowing where each table and key is in the text."""
+
+    def __init__(self, path: Path, text: str, check_types: Mapping[str, CheckType]) -> None:
+        self.path = path
+        self.lines = text.splitlines()
+        self.check_types = check_types
+
+    def error(self, problem: str, table: str | None = None, key: str | None = None,
+              **kw: Any) -> ConfigError:
+        return ConfigError(self.path, problem, table=table, key=key,
+                           line=kw.pop("line", None) or self.locate(table, key), **kw)
+
+    def pipeline(self, data: dict[str, Any]) -> Pipeline:
+        settings = self.settings(data.get(SETTINGS_TABLE, {}))
+        default_timeout = settings.get("timeout")
+        stages: list[Stage] = []
+        seen: list[CheckSpec] = []
+        for name, table in data.items():
+            if name in RESERVED_TABLES:
+                if name == "environments":
+                    raise self.error("environments (deploy targets) are not supported by this "
+                                     "version of pytest-tower", name)
+                continue
+            stage = self.stage(name, table, seen, default_timeout)
+            stages.append(stage)
+            seen.extend(stage.checks)
+        if not stages:
+            raise self.error("no stages", expected='at least one check table such as [lint.ruff] '
+                             'with paths = ["src"]')
+        return Pipeline(self.path, tuple(stages), settings.get("report"))
+
+    def settings(self, table: Any) -> dict[str, Any]:
+        if not isinstance(table, dict):
+            raise self.error("must be a table", SETTINGS_TABLE, expected="[tower] with "
+                             + ", ".join(SETTINGS))
+        return self.options(SETTINGS_TABLE, table, SETTINGS)
+
+    def stage(self, name: str, table: Any, earlier: list[CheckSpec],
+              default_timeout: float | None) -> Stage:
+        if not isinstance(table, dict):
+            raise self.error(f"{name!r} is a top-level key, not a stage table", None, name,
+                             expected=f"a stage table with checks, such as [{name}.ruff]")
+        self.check_name(name, name, None)
+        stage_opts = {k: v for k, v in table.items() if not isinstance(v, dict)}
+        for key in stage_opts:
+            if key not in STAGE_KEYS:
+                raise self.error(
+                    "unknown stage option", name, key,
+                    expected="a check table such as [" + name + ".ruff], or one of: "
+                    + ", ".join(STAGE_KEYS),
+                    suggestion=did_you_mean(key, STAGE_KEYS),
+                )
+        stage_needs = self.options(name, stage_opts, STAGE_KEYS).get("needs", [])
+        checks: list[CheckSpec] = []
+        for check, body in table.items():
+            if isinstance(body, dict):
+                spec = self.check(name, check, body, [*earlier, *checks], default_timeout,
+                                  stage_needs)
+                checks.append(spec)
+        if not checks:
+            raise self.error("stage has no checks", name,
+                             expected=f"at least one check table such as [{name}.ruff]")
+        return Stage(name, tuple(checks), self.locate(name, None))
+
+    def check(self, stage: str, name: str, body: dict[str, Any], earlier: list[CheckSpec],
+              default_timeout: float | None, stage_needs: list[str]) -> CheckSpec:
+        table = f"{stage}.{name}"
+        self.check_name(name, table, None)
+        tool = body.get("tool", name)
+        if not isinstance(tool, str):
+            raise self.error("must be a string", table, "tool", expected="a check type name")
+        check_type = self.check_types.get(tool)
+        if check_type is None:
+            where = "tool" if "tool" in body else None
+            raise self.error(
+                f"unknown tool {tool!r}", table, where,
+                expected="one of the installed check types: " + ", ".join(sorted(self.check_types))
+                + ("" if where else f' (or name it: tool = "ruff" in [{table}])'),
+                suggestion=did_you_mean(tool, self.check_types),
+            )
+        allowed = {**COMMON, **check_type.options}
+        values = self.options(table, body, allowed)
+        conditions = self.conditions(table, "conditions", values, check_type, FAIL)
+        if "conditions" not in values:
+            conditions = [parse_condition(c, check_type.metrics) for c in
+                          check_type.default_conditions]
+        bounded = {c.metric_id for c in conditions}
+        for implied in check_type.implied_conditions:
+            cond = parse_condition(implied, check_type.metrics)
+            if cond.metric_id not in bounded:
+                conditions.append(cond)
+        if not conditions:
+            raise self.error("no conditions", table, "conditions",
+                             expected='at least one condition, e.g. conditions = ["'
+                             + check_type.metrics[0].name + ' == 0"]; produced metrics: '
+                             + ", ".join(m.name for m in check_type.metrics))
+        warn = self.conditions(table, "warn", values, check_type, WARN)
+        needs = [*stage_needs, *values.get("needs", [])]
+        for ref in needs:
+            self.check_need(table, ref, stage, name, earlier)
+        options = {k: values.get(k, opt.default) for k, opt in check_type.options.items()}
+        timeout = values.get("timeout") or default_timeout or check_type.default_timeout
+        return CheckSpec(stage, name, check_type, options, tuple(conditions), tuple(warn),
+                         tuple(dict.fromkeys(needs)), timeout, self.locate(table, None))
+
+    def options(self, table: str, body: dict[str, Any], allowed: Mapping[str, Option]
+                ) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for key, value in body.items():
+            option = allowed.get(key)
+            if option is None:
+                raise self.error("unknown option", table, key,
+                                 expected="one of: " + ", ".join(sorted(allowed)),
+                                 suggestion=did_you_mean(key, allowed))
+            try:
+                values[key] = read_option(option, value)
+            except OptionError as exc:
+                raise self.error("wrong type or value", table, key, expected=exc.expected
+                                 ) from None
+        for key, option in allowed.items():
+            if option.required and key not in values:
+                raise self.error("missing required option", table, key,
+                                 expected=f"{key} = ... ({option.help})")
+        return values
+
+    def conditions(self, table: str, key: str, values: dict[str, Any], check_type: CheckType,
+                   level: str) -> list[Condition]:
+        parsed = []
+        for expr in values.get(key, []):
+            try:
+                parsed.append(parse_condition(expr, check_type.metrics, level))
+            except ConditionError as exc:
+                raise self.error(str(exc), table, key, suggestion=exc.suggestion) from None
+        return parsed
+
+    def check_need(self, table: str, ref: str, stage: str, name: str,
+                   earlier: list[CheckSpec]) -> None:
+        names = {c.stage for c in earlier} | {c.ref for c in earlier}
+        if ref in (stage, f"{stage}.{name}"):
+            raise self.error(f"a check cannot need its own stage or itself ({ref!r})",
+                             table, "needs", expected="an earlier stage or stage.check")
+        if ref not in names:
+            raise self.error(
+                f"needs {ref!r}, which is not an earlier stage or check", table, "needs",
+                expected="one of: " + (", ".join(sorted(names)) or "(nothing comes earlier)")
+                + " — stages run in file order",
+                suggestion=did_you_mean(ref, names),
+            )
+
+    def check_name(self, name: str, table: str, key: str | None) -> None:
+        if not _NAME.match(name) or "::" in name:
+            raise self.error(f"{name!r} is not a usable name", table, key,
+                             expected="letters, digits, '_', '-' and '.'")
+
+    def locate(self, table: str | None, key: str | None) -> int | None:
+        """The line of [table] (or its first sub-table), and of key inside it."""
+        if table is None:
+            if key is None:
+                return None
+            return self._key_line(0, key)
+        for number, line in enumerate(self.lines):
+            header = _header(line)
+            if header == table or (header or "").startswith(table + "."):
+                if key is None or header != table:
+                    return number + 1 if key is None else None
+                return self._key_line(number + 1, key) or number + 1
+        return None
+
+    def _key_line(self, start: int, key: str) -> int | None:
+        pattern = re.compile(rf'^\s*["\']?{re.escape(key)}["\']?\s*=')
+        for number in range(start, len(self.lines)):
+            if _header(self.lines[number]) is not None:
+                return None
+            if pattern.match(self.lines[number]):
+                return number + 1
+        return None
+
+
+def _header(line: str) -> str | None:
+    match = re.match(r"^\s*\[([^\[\]]+)\]\s*(#.*)?$", line)
+    if not match:
+        return None
+    return re.sub(r"[\s\"']", "", match.group(1))

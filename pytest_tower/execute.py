@@ -1,0 +1,56 @@
+"""Run one check: its tool, its conditions, its outcome. No pytest here.
+
+Whatever goes wrong while measuring — a ToolError, or a bug in a check
+type — ends as the `error` verdict with the reason, never as a pass.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from pathlib import Path
+
+from pytest_tower.config import CheckSpec
+from pytest_tower.model import CheckContext, Measurement, ToolError
+from pytest_tower.verdict import BLOCKED, ERROR, Outcome, judge
+
+
+def run_check(spec: CheckSpec, nodeid: str, root: Path, artifacts_dir: Path) -> Outcome:
+    """Measure `spec` and judge its conditions."""
+    started = time.monotonic()
+    ctx = CheckContext(
+        check_id=spec.id,
+        root=root,
+        options=spec.options,
+        timeout=spec.timeout,
+        artifacts_dir=artifacts_dir / f"{spec.stage}.{spec.name}",
+        deadline=started + spec.timeout,
+    )
+    outcome = Outcome(nodeid, spec.stage, spec.name, ERROR)
+    try:
+        measurement = spec.check_type.run(ctx)
+        if not isinstance(measurement, Measurement):
+            raise TypeError(f"run() returned {measurement!r}, not a Measurement")
+    except ToolError as exc:
+        outcome.message = f"could not measure: {exc}"
+    except Exception:
+        outcome.message = (
+            f"could not measure: the {spec.check_type.name!r} check type crashed "
+            f"(a bug in it; please report it):\n{traceback.format_exc()}"
+        )
+    else:
+        verdict, results, message = judge(spec, measurement)
+        outcome.verdict = verdict
+        outcome.message = message
+        outcome.tool = measurement.tool
+        outcome.metrics = dict(measurement.metrics)
+        outcome.conditions = [r.to_dict() for r in results]
+        outcome.findings = [f.to_dict() for f in measurement.findings]
+        outcome.artifacts = dict(measurement.artifacts)
+        outcome.notes = list(measurement.notes)
+    outcome.duration_s = round(time.monotonic() - started, 3)
+    return outcome
+
+
+def blocked_outcome(spec: CheckSpec, nodeid: str, reason: str) -> Outcome:
+    return Outcome(nodeid, spec.stage, spec.name, BLOCKED, message=reason)

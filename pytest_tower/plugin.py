@@ -1,0 +1,45 @@
+"""pytest entry point: options and hooks only.
+
+Without --tower nothing else of pytest-tower is imported and no hook does
+any work: a user's ordinary `pytest` run is unchanged.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from pytest_tower import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("tower", "pytest-tower: the release pipeline as one quality gate")
+    group.addoption(
+        "--tower",
+        action="store_true",
+        default=False,
+        help="run the gates in gates.toml instead of collecting tests; exit 0 only if all hold",
+    )
+    group.addoption(
+        "--tower-config",
+        metavar="PATH",
+        default=None,
+        help="the gates file (default: ini tower_config, else gates.toml at the rootdir)",
+    )
+    group.addoption(
+        "--tower-report",
+        metavar="PATH",
+        default=None,
+        help="write the JSON report here (overrides [tower] report)",
+    )
+    parser.addini("tower_config", "the gates file, relative to the ini file", default=None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("tower"):
+        from pytest_tower.session import start
+
+        start(config)

@@ -1,0 +1,1 @@
+"""Ways to show a run: the terminal summary and the JSON report."""

@@ -1,0 +1,204 @@
+"""The per-run plugin object, registered only with --tower.
+
+It owns the parsed pipeline, collects gates.toml, runs checks for its
+items, gathers every outcome (from xdist workers too) on the controller,
+and there sets the one verdict: the exit status and the report.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_tower.config import CheckSpec, Pipeline, load_pipeline
+from pytest_tower.errors import ConfigError
+from pytest_tower.execute import blocked_outcome, run_check
+from pytest_tower.items import CheckItem, GatesFile
+from pytest_tower.registry import collect_check_types
+from pytest_tower.verdict import SKIPPED, GateVerdict, Outcome, blocked_by, gate_verdict
+
+TOWER_KEY = pytest.StashKey["TowerSession"]()
+DEFAULT_CONFIG = "gates.toml"
+DEFAULT_REPORT_DIR = ".tower"
+
+
+def start(config: pytest.Config) -> None:
+    """Read gates.toml and register the session plugin; a broken file is a usage error."""
+    from pytest_tower import checks
+
+    config.pluginmanager.register(checks, "tower-builtin-checks")
+    path = gates_path(config)
+    cli_report = config.getoption("tower_report")
+    try:
+        pipeline = load_pipeline(path, collect_check_types(config))
+    except ConfigError as exc:
+        if cli_report and not _is_worker(config):
+            from pytest_tower.report.json_report import write_config_error
+
+            write_config_error(Path(cli_report), str(exc))
+        raise pytest.UsageError(f"pytest-tower: {exc}") from None
+    report = Path(cli_report) if cli_report else (
+        pipeline.root / pipeline.report if pipeline.report else None)
+    tower = TowerSession(config, pipeline, report)
+    config.stash[TOWER_KEY] = tower
+    config.pluginmanager.register(tower, "tower-session")
+    if config.pluginmanager.hasplugin("xdist") and not tower.is_worker:
+        config.pluginmanager.register(XdistControllerHooks(tower), "tower-xdist")
+    _collect_gates_only(config, path)
+
+
+def gates_path(config: pytest.Config) -> Path:
+    option = config.getoption("tower_config")
+    if option:
+        return (config.invocation_params.dir / option).resolve()
+    ini = config.getini("tower_config")
+    base = config.inipath.parent if config.inipath else config.rootpath
+    return (base / (ini or DEFAULT_CONFIG)).resolve()
+
+
+def _collect_gates_only(config: pytest.Config, path: Path) -> None:
+    """With --tower the session collects gates.toml and nothing else."""
+    if config.args_source != pytest.Config.ArgsSource.ARGS:
+        config.args = [str(path)]
+        return
+    for arg in config.args:
+        target = (config.invocation_params.dir / arg.split("::")[0]).resolve()
+        if target != path:
+            raise pytest.UsageError(
+                f"pytest-tower: with --tower pytest collects the gates in {path} only, "
+                f"and {arg!r} is not one of them. Select gates with -k or a node id like "
+                f"'{path.name}::lint::ruff'; the project's tests run inside a test stage "
+                "(or run them without --tower)."
+            )
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+class TowerSession:
+    def __init__(self, config: pytest.Config, pipeline: Pipeline, report: Path | None) -> None:
+        self.config = config
+        self.pipeline = pipeline
+        self.report_path = report
+        self.is_worker = _is_worker(config)
+        self.run_id = (config.workerinput["tower_run_id"] if self.is_worker  # type: ignore[attr-defined]
+                       else datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ"))
+        self.started = time.time()
+        self.outcomes: dict[str, Outcome] = {}
+        self.selected: list[str] | None = None
+        self.verdict: GateVerdict | None = None
+
+    @property
+    def artifacts_dir(self) -> Path:
+        return self.pipeline.root / DEFAULT_REPORT_DIR / "artifacts" / self.run_id
+
+    def measure(self, item: CheckItem) -> Outcome:
+        verdicts = {f"{o.stage}::{o.check}": o.verdict for o in self.outcomes.values()}
+        reason = blocked_by(item.spec, self.pipeline, verdicts)
+        if reason:
+            outcome = blocked_outcome(item.spec, item.nodeid, reason)
+        else:
+            outcome = run_check(item.spec, item.nodeid, self.pipeline.root, self.artifacts_dir)
+        self.outcomes[item.nodeid] = outcome
+        return outcome
+
+    # -- collection -------------------------------------------------------
+    def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> Any:
+        if file_path.resolve() == self.pipeline.path:
+            return GatesFile.from_parent(parent, path=file_path)
+        return None
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if session.items or self.selected is None:
+            self.selected = [i.nodeid for i in session.items if isinstance(i, CheckItem)]
+
+    # -- outcomes travel on reports (xdist serialises extra report attributes)
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: Any) -> Any:
+        report = yield
+        if isinstance(item, CheckItem) and item.outcome is not None:
+            report.tower_outcome = item.outcome.to_dict()
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        data = getattr(report, "tower_outcome", None)
+        if data:
+            self.outcomes[report.nodeid] = Outcome.from_dict(data)
+
+    # -- the verdict, on the controller -----------------------------------
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> Any:
+        try:
+            return (yield)
+        finally:
+            self._settle(session)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.is_worker or self.config.option.collectonly:
+            return
+        self._settle(session)
+        if self.report_path is not None:
+            from pytest_tower.report.json_report import build_report, write_report
+
+            write_report(self.report_path, build_report(self))
+
+    def _settle(self, session: pytest.Session) -> None:
+        if self.is_worker or self.config.option.collectonly or self.verdict is not None:
+            return
+        self.verdict = gate_verdict(self.selected_outcomes())
+        if not self.verdict.passed and session.testsfailed == 0 and self.verdict.total:
+            session.testsfailed += 1  # e.g. only blocked checks: pytest saw skips
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.is_worker or self.config.option.collectonly or self.verdict is None:
+            return
+        from pytest_tower.report.terminal import write_summary
+
+        write_summary(terminalreporter, self)
+
+    # -- views --------------------------------------------------------------
+    def selected_outcomes(self) -> list[Outcome]:
+        """Every selected check's outcome; one that never ran is `skipped`."""
+        selected = self.selected if self.selected is not None else list(self.outcomes)
+        return [self.outcomes.get(nodeid) or self._not_run(nodeid, "not run: the session "
+                                                           "stopped before it")
+                for nodeid in selected]
+
+    def all_outcomes(self) -> Iterator[Outcome]:
+        """One outcome per check in gates.toml, in pipeline order (for the report)."""
+        by_check = {(o.stage, o.check): o for o in self.selected_outcomes()}
+        for spec in self.pipeline.checks():
+            yield by_check.get((spec.stage, spec.name)) or Outcome(
+                self._nodeid(spec), spec.stage, spec.name, SKIPPED,
+                message="deselected (not selected in this session)")
+
+    def _not_run(self, nodeid: str, message: str) -> Outcome:
+        stage, check = nodeid.split("::")[-2:]
+        return Outcome(nodeid, stage, check, SKIPPED, message=message)
+
+    def _nodeid(self, spec: CheckSpec) -> str:
+        try:
+            base = self.pipeline.path.relative_to(self.config.rootpath).as_posix()
+        except ValueError:
+            base = str(self.pipeline.path)
+        return f"{base}::{spec.stage}::{spec.name}"
+
+
+class XdistControllerHooks:
+    """xdist-only hooks, registered only when xdist is active (unknown hooks otherwise)."""
+
+    def __init__(self, tower: TowerSession) -> None:
+        self.tower = tower
+
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput["tower_run_id"] = self.tower.run_id
+
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        self.tower.selected = list(ids)

@@ -1,0 +1,116 @@
+"""Outcomes of checks and the one verdict of the run. Pure, no pytest.
+
+Three verdicts never blur: `passed` (evidence every condition held),
+`failed` (evidence one did not), `error` (could not measure). `blocked` and
+`skipped` are checks that did not run. Only `passed` counts as passing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from pytest_tower.conditions import FAIL, ConditionResult
+from pytest_tower.config import CheckSpec, Pipeline
+from pytest_tower.model import Measurement
+from pytest_tower.units import format_value
+
+PASSED, FAILED, ERROR, BLOCKED, SKIPPED = "passed", "failed", "error", "blocked", "skipped"
+VERDICTS = (PASSED, FAILED, ERROR, BLOCKED, SKIPPED)
+
+
+@dataclass
+class Outcome:
+    """What became of one check; travels from xdist workers as a plain dict."""
+
+    id: str
+    stage: str
+    check: str
+    verdict: str
+    tool: str = ""
+    metrics: dict[str, float] = field(default_factory=dict)
+    conditions: list[dict[str, Any]] = field(default_factory=list)
+    message: str = ""
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    duration_s: float = 0.0
+    artifacts: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Outcome:
+        return cls(**data)
+
+
+def judge(spec: CheckSpec, measurement: Measurement) -> tuple[str, list[ConditionResult], str]:
+    """Evaluate every condition of `spec` on a measurement: verdict, results, why."""
+    results = [
+        c.evaluate(measurement.metrics, spec.check_type.metric(c.metric))  # type: ignore[arg-type]
+        for c in (*spec.conditions, *spec.warn)
+    ]
+    gating = [r for r in results if r.condition.level == FAIL]
+    unmeasured = [r for r in gating if r.passed is None]
+    if unmeasured:
+        names = ", ".join(r.condition.metric_id for r in unmeasured)
+        return ERROR, results, (
+            f"could not measure: the run produced no value for {names}, "
+            "so the condition cannot be judged"
+        )
+    broken = [r for r in gating if r.passed is False]
+    if broken:
+        return FAILED, results, "condition not met: " + "; ".join(r.describe() for r in broken)
+    return PASSED, results, ""
+
+
+def blocked_by(spec: CheckSpec, pipeline: Pipeline, verdicts: Mapping[str, str]) -> str | None:
+    """Why `spec` must not run: a check it needs ran and did not pass. None if free.
+
+    A need that was not run in this session (deselected with -k, say) does
+    not block: the user chose to run this check on its own.
+    """
+    for ref in spec.needs:
+        for need in pipeline.resolve(ref):
+            verdict = verdicts.get(need.id)
+            if verdict is not None and verdict != PASSED:
+                return f"blocked: needs {ref!r}, and {need.id} {verdict}"
+    return None
+
+
+@dataclass(frozen=True)
+class GateVerdict:
+    passed: bool
+    counts: Counter[str]
+    total: int
+
+    @property
+    def line(self) -> str:
+        if self.passed:
+            return f"TOWER GATE PASSED: {self.total} of {self.total} checks passed"
+        if self.total == 0:
+            return "TOWER GATE FAILED: no checks ran, so nothing was proven"
+        bad = self.total - self.counts[PASSED]
+        detail = ", ".join(f"{self.counts[v]} {v}" for v in VERDICTS[1:] if self.counts[v])
+        return f"TOWER GATE FAILED: {bad} of {self.total} checks failed ({detail})"
+
+
+def gate_verdict(outcomes: Iterable[Outcome]) -> GateVerdict:
+    """Passed only if at least one check ran and every selected check passed."""
+    counts = Counter(o.verdict for o in outcomes)
+    total = sum(counts.values())
+    return GateVerdict(total > 0 and counts[PASSED] == total, counts, total)
+
+
+def describe_condition(result: Mapping[str, Any]) -> str:
+    """A condition as the terminal shows it: mark, expression, measured value."""
+    if result["passed"] is None:
+        mark = "ERROR"
+    elif result["passed"]:
+        mark = "ok"
+    else:
+        mark = "FAIL" if result["level"] == FAIL else "warn"
+    measured = format_value(result["actual"], result["unit"])
+    return f"{mark:>5}  {result['expr']}  (measured {measured})"
