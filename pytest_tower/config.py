@@ -7,6 +7,7 @@ parse or name a metric the check does not produce, needs that point nowhere.
 
 from __future__ import annotations
 
+import copy
 import re
 import tomllib
 from collections.abc import Iterator, Mapping
@@ -210,7 +211,13 @@ class _Reader:
         needs = [*stage_needs, *values.get("needs", [])]
         for ref in needs:
             self.check_need(table, ref, stage, name, earlier)
-        options = {k: values.get(k, opt.default) for k, opt in check_type.options.items()}
+        options = {k: values[k] if k in values else copy.deepcopy(opt.default)
+                   for k, opt in check_type.options.items()}
+        if check_type.validate is not None:
+            try:
+                check_type.validate(options)
+            except ValueError as exc:
+                raise self.error(str(exc), table) from None
         timeout = values.get("timeout") or default_timeout or check_type.default_timeout
         return CheckSpec(stage, name, check_type, options, tuple(conditions), tuple(warn),
                          tuple(dict.fromkeys(needs)), timeout, self.locate(table, None))

@@ -9,6 +9,7 @@ skip. `-k`, `-x`, `--lf` and `--junitxml` then work as on any test.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -67,14 +68,34 @@ class CheckItem(pytest.Item):
             raise CheckProblem(self.outcome)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
-                     ) -> str | Any:
+                     ) -> Any:
         if isinstance(excinfo.value, CheckProblem):
-            return explain(excinfo.value.outcome)
+            return ProblemRepr(excinfo.value.outcome)
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Any, int | None, str]:
         line = self.spec.line - 1 if self.spec.line else None
         return self.path, line, f"{self.spec.id} ({self.spec.check_type.name})"
+
+
+class ProblemRepr:
+    """A check's failure as plain text: no traceback, since the tool is not our code.
+
+    Used for setup errors too (pytest shows those without repr_failure), via
+    the makereport hook. Under xdist it travels as its text.
+    """
+
+    def __init__(self, outcome: Outcome) -> None:
+        self.text = explain(outcome)
+        first = outcome.message.splitlines()[0] if outcome.message else outcome.verdict
+        self.reprcrash = SimpleNamespace(message=first, path=outcome.id, lineno=0)
+
+    def toterminal(self, tw: Any) -> None:
+        for line in self.text.splitlines():
+            tw.line(line)
+
+    def __str__(self) -> str:
+        return self.text
 
 
 def explain(outcome: Outcome) -> str:

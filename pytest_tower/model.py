@@ -164,7 +164,8 @@ class CheckType:
     `run(ctx)` returns a Measurement or raises ToolError. `default_conditions`
     apply when a check states none; `implied_conditions` always apply (they
     guard against measuring nothing) unless the user states their own bound on
-    the same metric.
+    the same metric. `validate(options)` may check option values beyond their
+    kind when gates.toml is read; it raises ValueError with the message to show.
     """
 
     name: str
@@ -175,6 +176,7 @@ class CheckType:
     implied_conditions: Sequence[str] = ()
     default_timeout: float = 300.0
     help: str = ""
+    validate: Callable[[Mapping[str, Any]], None] | None = None
 
     def metric(self, name: str) -> MetricSpec | None:
         return next((m for m in self.metrics if m.name == name), None)

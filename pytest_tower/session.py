@@ -18,7 +18,7 @@ import pytest
 from pytest_tower.config import CheckSpec, Pipeline, load_pipeline
 from pytest_tower.errors import ConfigError
 from pytest_tower.execute import blocked_outcome, run_check
-from pytest_tower.items import CheckItem, GatesFile
+from pytest_tower.items import CheckItem, CheckProblem, GatesFile, ProblemRepr
 from pytest_tower.registry import collect_check_types
 from pytest_tower.verdict import SKIPPED, GateVerdict, Outcome, blocked_by, gate_verdict
 
@@ -37,6 +37,7 @@ def start(config: pytest.Config) -> None:
     try:
         pipeline = load_pipeline(path, collect_check_types(config))
     except ConfigError as exc:
+        exc.path = _shown_path(Path(exc.path), config.invocation_params.dir)
         if cli_report and not _is_worker(config):
             from pytest_tower.report.json_report import write_config_error
 
@@ -75,6 +76,13 @@ def _collect_gates_only(config: pytest.Config, path: Path) -> None:
                 f"'{path.name}::lint::ruff'; the project's tests run inside a test stage "
                 "(or run them without --tower)."
             )
+
+
+def _shown_path(path: Path, cwd: Path) -> Path:
+    try:
+        return path.relative_to(cwd)
+    except ValueError:
+        return path
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -124,6 +132,8 @@ class TowerSession:
         report = yield
         if isinstance(item, CheckItem) and item.outcome is not None:
             report.tower_outcome = item.outcome.to_dict()
+            if call.excinfo is not None and call.excinfo.errisinstance(CheckProblem):
+                report.longrepr = ProblemRepr(item.outcome)
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:

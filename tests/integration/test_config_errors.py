@@ -1,0 +1,125 @@
+"""A broken gates.toml stops the run before anything executes: exit 4, one clear message."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import no_traceback, read_report
+
+CASES = {
+    "toml-syntax": ("[lint.ruff\npaths = [\n", ["gates.toml:1:", "TOML syntax error"]),
+    "unknown-stage-option": (
+        "[lint]\nfoo = 1\n[lint.ruff]\n",
+        ["gates.toml:2:", "[lint] foo: unknown stage option", "a check table"],
+    ),
+    "option-typo": (
+        '[lint.ruff]\npaths = ["."]\nselct = ["F"]\n',
+        ["gates.toml:3:", "[lint.ruff] selct: unknown option", "Did you mean 'select'?"],
+    ),
+    "wrong-type": (
+        '[lint.ruff]\npaths = "src"\n',
+        ["gates.toml:2:", "[lint.ruff] paths: wrong type", "a list of strings", "'src'"],
+    ),
+    "unknown-tool": (
+        "[lint.ruf]\n",
+        ["gates.toml:1:", "unknown tool 'ruf'", "Did you mean 'ruff'?", "installed check types"],
+    ),
+    "unknown-tool-key": (
+        '[lint.strict]\ntool = "rufff"\n',
+        ["gates.toml:2:", "[lint.strict] tool: unknown tool 'rufff'", "Did you mean 'ruff'?"],
+    ),
+    "condition-syntax": (
+        '[lint.ruff]\nconditions = ["violations = 0"]\n',
+        ["[lint.ruff] conditions:", "cannot read condition 'violations = 0'", "<metric> <op>"],
+    ),
+    "unknown-metric": (
+        '[lint.ruff]\nconditions = ["violatons == 0"]\n',
+        ["unknown metric 'violatons'", "this check produces: violations[<key>], fixable, files",
+         "Did you mean 'violations'?"],
+    ),
+    "metric-unit": (
+        '[lint.ruff]\nconditions = ["violations <= 3%"]\n',
+        ["this metric is a count"],
+    ),
+    "warn-unknown-metric": (
+        '[lint.ruff]\nwarn = ["fixble == 0"]\n',
+        ["[lint.ruff] warn:", "unknown metric 'fixble'", "Did you mean 'fixable'?"],
+    ),
+    "conditions-not-list": (
+        '[lint.ruff]\nconditions = "violations == 0"\n',
+        ["[lint.ruff] conditions: wrong type", "a list of strings"],
+    ),
+    "empty-conditions": (
+        "[lint.ruff]\nconditions = []\n",
+        ["[lint.ruff] conditions: no conditions", "violations == 0"],
+    ),
+    "timeout-words": ('[lint.ruff]\ntimeout = "fast"\n', ["[lint.ruff] timeout:", "60s"]),
+    "timeout-negative": ("[lint.ruff]\ntimeout = -1\n", ["greater than zero"]),
+    "needs-later-stage": (
+        '[a.ruff]\nneeds = ["b"]\n[b.ruff]\n',
+        ["[a.ruff] needs:", "needs 'b', which is not an earlier stage", "file order"],
+    ),
+    "needs-typo": (
+        '[lint.ruff]\n[unit.ruff]\nneeds = ["lnt"]\n',
+        ["needs 'lnt'", "Did you mean 'lint'?"],
+    ),
+    "needs-itself": ('[lint.ruff]\nneeds = ["lint"]\n', ["cannot need its own stage"]),
+    "stage-not-table": ("lint = 3\n", ["lint: 'lint' is a top-level key, not a stage table"]),
+    "no-stages": ("# nothing here\n", ["no stages", "[lint.ruff]"]),
+    "stage-without-checks": ("[lint]\nneeds = []\n", ["[lint] stage has no checks"]),
+    "settings-typo": (
+        '[tower]\nreprot = "r.json"\n[lint.ruff]\n',
+        ["[tower] reprot: unknown option", "Did you mean 'report'?"],
+    ),
+    "bad-name": ('[lint."a::b"]\ntool = "ruff"\n', ["'a::b' is not a usable name"]),
+    "environments": ("[environments.staging]\n[lint.ruff]\n", ["environments", "not supported"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_broken_gates_toml_is_a_usage_error(pytester: pytest.Pytester, gates, name: str) -> None:
+    text, words = CASES[name]
+    gates(text)
+    result = pytester.runpytest("--tower")
+    err = result.stderr.str()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert err.startswith("ERROR: pytest-tower: ")
+    assert "gates.toml" in err
+    for word in words:
+        assert word in err
+    assert no_traceback(result.stdout.str() + err)
+
+
+def test_nothing_runs_when_a_later_table_is_broken(pytester, gates, fake_tool) -> None:
+    marker = pytester.path / "ran"
+    tool = fake_tool("ruff", f"touch {marker}\necho '[]'\n")
+    gates(f'[lint.ruff]\nexecutable = "{tool}"\n[unit.ruff]\npths = []\n')
+    result = pytester.runpytest("--tower")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert not marker.exists()
+
+
+def test_missing_gates_file(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--tower", "--tower-config", "nope.toml")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "nope.toml: no such file" in result.stderr.str()
+    assert "--tower-config PATH" in result.stderr.str()
+
+
+def test_a_config_error_replaces_a_stale_report(pytester, gates) -> None:
+    report = pytester.path / "report.json"
+    report.write_text('{"verdict": "passed"}')
+    gates("[lint.ruf]\n")
+    result = pytester.runpytest("--tower", f"--tower-report={report}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    data = read_report(report)
+    assert data["verdict"] == "failed"
+    assert "unknown tool 'ruf'" in data["error"]
+
+
+def test_paths_outside_the_gates_are_refused(pytester, gates) -> None:
+    gates("[lint.ruff]\n")
+    pytester.makepyfile(test_x="def test_x(): pass")
+    result = pytester.runpytest("--tower", "test_x.py")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "collects the gates in" in result.stderr.str()

@@ -1,0 +1,119 @@
+"""The lint gate with the real ruff: exact counts, clean code, nothing linted."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import no_traceback, read_report
+
+DIRTY = "import os\nimport sys\n\n\ndef f():\n    x = 1\n    return sys.argv\n"
+# F401 (os unused) and F841 (x unused) under select = ["F"]
+
+
+@pytest.fixture
+def dirty(pytester: pytest.Pytester) -> None:
+    pkg = pytester.mkpydir("pkg")
+    (pkg / "a.py").write_text(DIRTY)
+    (pkg / "b.py").write_text("import json\n")  # F401
+
+
+def run(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict]:
+    report = pytester.path / "report.json"
+    result = pytester.runpytest("--tower", f"--tower-report={report}", *args)
+    return result, read_report(report)
+
+
+def test_known_violations_exact_counts(pytester, gates, dirty) -> None:
+    gates('[lint.ruff]\npaths = ["pkg"]\nselect = ["F"]\n')
+    result, report = run(pytester)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    check = report["checks"][0]
+    assert check["verdict"] == "failed"
+    assert check["metrics"] == {"violations": 3, "fixable": 2, "files": 3,
+                                "violations[F401]": 2, "violations[F841]": 1}
+    assert check["tool"].startswith("ruff 0.17")
+    out = result.stdout.str()
+    assert "pkg/a.py:1:8 F401 `os` imported but unused" in out
+    assert "pkg/a.py:6:5 F841 Local variable `x` is assigned to but never used" in out
+    assert "FAIL  violations == 0  (measured 3)" in out
+    assert "TOWER GATE FAILED: 1 of 1 checks failed (1 failed)" in out
+
+
+def test_per_rule_conditions_and_warnings(pytester, gates, dirty) -> None:
+    gates('[lint.ruff]\npaths = ["pkg"]\nselect = ["F"]\n'
+          'conditions = ["violations[E501] == 0", "violations[F841] <= 1", "files == 3"]\n'
+          'warn = ["violations[F401] == 0"]\n')
+    result, report = run(pytester)
+    assert result.ret == pytest.ExitCode.OK
+    levels = [(c["expr"], c["passed"], c["level"]) for c in report["checks"][0]["conditions"]]
+    assert levels == [("violations[E501] == 0", True, "fail"),
+                      ("violations[F841] <= 1", True, "fail"),
+                      ("files == 3", True, "fail"),
+                      ("violations[F401] == 0", False, "warn")]
+    assert "warn  violations[F401] == 0  (measured 2)" in result.stdout.str()
+    assert "TOWER GATE PASSED: 1 of 1 checks passed" in result.stdout.str()
+
+
+def test_clean_project_passes(pytester, gates) -> None:
+    pytester.mkpydir("pkg")
+    (pytester.path / "pkg" / "ok.py").write_text('"""Fine."""\n\nVALUE = 1\n')
+    gates('[lint.ruff]\npaths = ["pkg"]\n')
+    result, report = run(pytester)
+    assert result.ret == pytest.ExitCode.OK
+    assert report["verdict"] == "passed"
+    assert report["checks"][0]["metrics"]["violations"] == 0
+    assert report["checks"][0]["metrics"]["files"] == 2
+
+
+def test_the_projects_own_ruff_config_is_used(pytester, gates, dirty) -> None:
+    pytester.makepyprojecttoml('[tool.ruff.lint]\nselect = ["F841"]\n')
+    gates('[lint.ruff]\npaths = ["pkg"]\n')
+    _, report = run(pytester)
+    assert report["checks"][0]["metrics"]["violations"] == 1
+
+
+def test_ignore_is_passed_through(pytester, gates, dirty) -> None:
+    gates('[lint.ruff]\npaths = ["pkg"]\nselect = ["F"]\nignore = ["F401"]\n')
+    _, report = run(pytester)
+    assert report["checks"][0]["metrics"]["violations"] == 1
+
+
+def test_no_python_files_is_an_error_not_a_pass(pytester, gates) -> None:
+    (pytester.path / "docs").mkdir()
+    (pytester.path / "docs" / "x.txt").write_text("hi")
+    gates('[lint.ruff]\npaths = ["docs"]\n')
+    result, report = run(pytester)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert report["checks"][0]["verdict"] == "error"
+    out = result.stdout.str()
+    assert "ruff found no Python files to lint under docs" in out
+    assert "ERROR at setup of lint::ruff" in out
+    assert "TOWER GATE FAILED: 1 of 1 checks failed (1 error)" in out
+
+
+def test_an_excluded_tree_is_nothing_linted(pytester, gates) -> None:
+    for excluded in ("venv", "dist", "node_modules"):
+        folder = pytester.path / "proj" / excluded
+        folder.mkdir(parents=True)
+        (folder / "m.py").write_text("import os\n")
+    gates('[lint.ruff]\npaths = ["proj"]\n')
+    _, report = run(pytester)
+    assert report["checks"][0]["verdict"] == "error"
+
+
+def test_a_missing_path_is_an_error(pytester, gates, dirty) -> None:
+    gates('[lint.ruff]\npaths = ["pkg", "srcc"]\n')
+    result, report = run(pytester)
+    assert report["checks"][0]["verdict"] == "error"
+    assert "nothing to lint at 'srcc'" in result.stdout.str()
+
+
+def test_findings_are_capped_in_the_terminal(pytester, gates) -> None:
+    pkg = pytester.mkpydir("pkg")
+    (pkg / "many.py").write_text("".join(f"import m{i}\n" for i in range(30)))
+    gates('[lint.ruff]\npaths = ["pkg"]\nselect = ["F401"]\n')
+    result, report = run(pytester)
+    assert report["checks"][0]["metrics"]["violations"] == 30
+    assert len(report["checks"][0]["findings"]) == 30
+    assert "… and 10 more" in result.stdout.str()
+    assert no_traceback(result.stdout.str())
