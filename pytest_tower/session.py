@@ -7,6 +7,8 @@ and there sets the one verdict: the exit status and the report.
 
 from __future__ import annotations
 
+import json
+import shutil
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -15,16 +17,27 @@ from typing import Any
 
 import pytest
 
+from pytest_tower.atomic import write_json_atomic
 from pytest_tower.config import CheckSpec, Pipeline, load_pipeline
 from pytest_tower.errors import ConfigError
 from pytest_tower.execute import blocked_outcome, run_check
 from pytest_tower.items import CheckItem, CheckProblem, GatesFile, ProblemRepr
 from pytest_tower.registry import collect_check_types
-from pytest_tower.verdict import SKIPPED, GateVerdict, Outcome, blocked_by, gate_verdict
+from pytest_tower.verdict import (
+    BLOCKED,
+    ERROR,
+    SKIPPED,
+    GateVerdict,
+    Outcome,
+    blocked_by,
+    gate_verdict,
+)
 
 TOWER_KEY = pytest.StashKey["TowerSession"]()
 DEFAULT_CONFIG = "gates.toml"
 DEFAULT_REPORT_DIR = ".tower"
+KEEP_RUNS = 10
+NEED_WAIT_MARGIN = 120.0  # seconds beyond a need's own timeout before giving up on it
 
 
 def start(config: pytest.Config) -> None:
@@ -46,6 +59,8 @@ def start(config: pytest.Config) -> None:
     report = Path(cli_report) if cli_report else (
         pipeline.root / pipeline.report if pipeline.report else None)
     tower = TowerSession(config, pipeline, report)
+    if not tower.is_worker:
+        prune_runs(tower.run_dir.parent)
     config.stash[TOWER_KEY] = tower
     config.pluginmanager.register(tower, "tower-session")
     if config.pluginmanager.hasplugin("xdist") and not tower.is_worker:
@@ -78,6 +93,13 @@ def _collect_gates_only(config: pytest.Config, path: Path) -> None:
             )
 
 
+def prune_runs(runs: Path, keep: int = KEEP_RUNS) -> None:
+    """Keep the newest run folders only (their names sort by time)."""
+    if runs.is_dir():
+        for old in sorted(p for p in runs.iterdir() if p.is_dir())[:-keep]:
+            shutil.rmtree(old, ignore_errors=True)
+
+
 def _shown_path(path: Path, cwd: Path) -> Path:
     try:
         return path.relative_to(cwd)
@@ -103,18 +125,50 @@ class TowerSession:
         self.verdict: GateVerdict | None = None
 
     @property
-    def artifacts_dir(self) -> Path:
-        return self.pipeline.root / DEFAULT_REPORT_DIR / "artifacts" / self.run_id
+    def run_dir(self) -> Path:
+        """This run's folder: artifacts of each check, and outcomes shared by workers."""
+        return self.pipeline.root / DEFAULT_REPORT_DIR / "runs" / self.run_id
 
     def measure(self, item: CheckItem) -> Outcome:
-        verdicts = {f"{o.stage}::{o.check}": o.verdict for o in self.outcomes.values()}
-        reason = blocked_by(item.spec, self.pipeline, verdicts)
+        reason = blocked_by(item.spec, self.pipeline, self.need_verdicts(item.spec))
         if reason:
             outcome = blocked_outcome(item.spec, item.nodeid, reason)
         else:
-            outcome = run_check(item.spec, item.nodeid, self.pipeline.root, self.artifacts_dir)
-        self.outcomes[item.nodeid] = outcome
+            outcome = run_check(item.spec, item.nodeid, self.pipeline.root,
+                                self.run_dir / "artifacts")
+        self.record(outcome)
         return outcome
+
+    def record(self, outcome: Outcome) -> None:
+        """Keep an outcome; under xdist also where workers waiting on it can read it."""
+        self.outcomes[outcome.id] = outcome
+        if self.is_worker or self.config.pluginmanager.has_plugin("tower-xdist"):
+            write_json_atomic(self._outcome_file(outcome.stage, outcome.check),
+                              outcome.to_dict())
+
+    def need_verdicts(self, spec: CheckSpec) -> dict[str, str]:
+        """Verdicts of what `spec` needs; on a worker, waits for needs run elsewhere."""
+        verdicts = {f"{o.stage}::{o.check}": o.verdict for o in self.outcomes.values()}
+        if not self.is_worker:
+            return verdicts
+        selected = set(self.selected or ())
+        for need in (n for ref in spec.needs for n in self.pipeline.resolve(ref)):
+            if need.id not in verdicts and self._nodeid(need) in selected:
+                verdicts[need.id] = self._wait_for(need).verdict
+        return verdicts
+
+    def _wait_for(self, need: CheckSpec) -> Outcome:
+        path = self._outcome_file(need.stage, need.name)
+        deadline = time.monotonic() + need.timeout + NEED_WAIT_MARGIN
+        while time.monotonic() < deadline:
+            if path.exists():
+                return Outcome.from_dict(json.loads(path.read_text(encoding="utf-8")))
+            time.sleep(0.1)
+        return Outcome(self._nodeid(need), need.stage, need.name, ERROR,
+                       message=f"no outcome from {need.id} within its timeout")
+
+    def _outcome_file(self, stage: str, check: str) -> Path:
+        return self.run_dir / "outcomes" / f"{stage}.{check}.json"
 
     # -- collection -------------------------------------------------------
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> Any:
@@ -134,12 +188,21 @@ class TowerSession:
             report.tower_outcome = item.outcome.to_dict()
             if call.excinfo is not None and call.excinfo.errisinstance(CheckProblem):
                 report.longrepr = ProblemRepr(item.outcome)
+            elif report.skipped and item.outcome.verdict == BLOCKED:  # point at gates.toml
+                report.longrepr = (item.nodeid.split("::")[0], item.spec.line or 0,
+                                   item.outcome.message)
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         data = getattr(report, "tower_outcome", None)
         if data:
             self.outcomes[report.nodeid] = Outcome.from_dict(data)
+        elif report.failed and report.nodeid not in self.outcomes and "::" in report.nodeid:
+            # An xdist worker died while running this check: no evidence, so error.
+            crashed = self._not_run(report.nodeid, "")
+            crashed.verdict = ERROR
+            crashed.message = f"could not measure: {str(report.longrepr).strip()}"
+            self.record(crashed)
 
     # -- the verdict, on the controller -----------------------------------
     @pytest.hookimpl(wrapper=True)
@@ -209,6 +272,11 @@ class XdistControllerHooks:
 
     def pytest_configure_node(self, node: Any) -> None:
         node.workerinput["tower_run_id"] = self.tower.run_id
+
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
+        from pytest_tower.xdist_scheduler import TowerScheduling
+
+        return TowerScheduling(config, log, self.tower.pipeline)
 
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
         self.tower.selected = list(ids)
