@@ -1,0 +1,78 @@
+"""The little of HTTP a hand-routed WSGI app needs: errors as exceptions,
+JSON in and out."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from typing import Any
+
+MAX_BODY = 64 * 1024
+StartResponse = Callable[..., Any]
+
+
+class HTTPError(Exception):
+    """Raised anywhere in a handler; becomes a JSON error response."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        field: str | None = None,
+        headers: Iterable[tuple[str, str]] = (),
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.field = field
+        self.headers = list(headers)
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"error": self.message}
+        if self.field is not None:
+            body["field"] = self.field
+        return body
+
+
+def status_line(status: int) -> str:
+    return f"{status} {HTTPStatus(status).phrase}"
+
+
+def respond(
+    start_response: StartResponse,
+    status: int,
+    body: Any = None,
+    headers: Iterable[tuple[str, str]] = (),
+) -> list[bytes]:
+    """Start the response; `body` None means no content (204)."""
+    header_list = list(headers)
+    if body is None:
+        start_response(status_line(status), header_list)
+        return []
+    payload = json.dumps(body, separators=(",", ":")).encode()
+    header_list += [
+        ("Content-Type", "application/json"),
+        ("Content-Length", str(len(payload))),
+    ]
+    start_response(status_line(status), header_list)
+    return [payload]
+
+
+def read_json(environ: dict[str, Any]) -> Any:
+    """The request body as JSON: 415 unless declared JSON, 413 if too big, 400 if broken."""
+    media_type = environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json":
+        raise HTTPError(415, "the body must be JSON (Content-Type: application/json)")
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise HTTPError(400, "invalid Content-Length") from None
+    if length > MAX_BODY:
+        raise HTTPError(413, f"the body must be at most {MAX_BODY} bytes")
+    raw = environ["wsgi.input"].read(length) if length > 0 else b""
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise HTTPError(400, f"invalid JSON: {exc}") from None
