@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pytest_tower.model import MetricSpec
-from pytest_tower.units import UNIT_NAMES, UnitError, format_value, to_unit
+from pytest_tower.units import UNIT_NAMES, UnitError, format_value, split_number, to_unit
 
 OPS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le,
@@ -28,6 +28,7 @@ _CONDITION = re.compile(
     r"^\s*(?P<metric>[A-Za-z_][A-Za-z0-9_]*)(?:\[(?P<key>[^\]]+)\])?"
     r"\s*(?P<op><=|>=|==|!=|<|>)\s*(?P<value>\S.*?)\s*$"
 )
+_BASELINE = re.compile(r"^baseline(?:\s*([*+-])\s*(\S+))?$")
 FAIL = "fail"
 WARN = "warn"
 
@@ -42,54 +43,85 @@ class ConditionError(ValueError):
 
 @dataclass(frozen=True)
 class Condition:
-    """A parsed condition: `metric[key] op threshold` in the metric's unit."""
+    """A parsed condition: `metric[key] op threshold` in the metric's unit.
+
+    With `relative` set, the threshold is computed from the accepted baseline
+    value of the same metric: ("*", 1.1) means baseline * 1.1, ("+", 0.5)
+    baseline + 0.5, ("+", 0) the baseline itself.
+    """
 
     expr: str
     metric: str
     key: str | None
     op: str
-    threshold: float
+    threshold: float | None
     unit: str
     level: str = FAIL
+    relative: tuple[str, float] | None = None
 
     @property
     def metric_id(self) -> str:
         return f"{self.metric}[{self.key}]" if self.key is not None else self.metric
 
-    def evaluate(self, metrics: Mapping[str, float], spec: MetricSpec) -> ConditionResult:
+    def evaluate(self, metrics: Mapping[str, float], spec: MetricSpec,
+                 baseline: Mapping[str, float] | None = None) -> ConditionResult:
         """Compare the measured value with the threshold; no value -> passed None."""
         actual = metrics.get(self.metric_id)
         if actual is None and self.key is not None and spec.key_default is not None:
             actual = spec.key_default
-        passed = None if actual is None else OPS[self.op](actual, self.threshold)
-        return ConditionResult(self, actual, passed)
+        threshold, base = self.threshold, None
+        if self.relative is not None:
+            base = (baseline or {}).get(self.metric_id)
+            threshold = None if base is None else _apply(base, *self.relative)
+        if actual is None or threshold is None:
+            return ConditionResult(self, actual, None, threshold, base)
+        return ConditionResult(self, actual, OPS[self.op](actual, threshold), threshold, base)
 
 
 @dataclass(frozen=True)
 class ConditionResult:
-    """One condition after a run. `passed` is None when the metric had no value."""
+    """One condition after a run. `passed` is None when it could not be judged."""
 
     condition: Condition
     actual: float | None
     passed: bool | None
+    threshold: float | None = None
+    baseline: float | None = None
+
+    @property
+    def why_unjudged(self) -> str:
+        if self.actual is None:
+            return f"the run produced no value for {self.condition.metric_id}"
+        return (f"there is no accepted baseline for {self.condition.metric_id} "
+                "(record one from a passing run with --tower-update-baseline)")
 
     def describe(self) -> str:
         c = self.condition
-        measured = format_value(self.actual, c.unit)
-        return f"{c.expr}  (measured {measured})"
+        text = f"{c.expr}  (measured {format_value(self.actual, c.unit)}"
+        if c.relative is not None:
+            text += (f", baseline {format_value(self.baseline, c.unit)}"
+                     f" -> threshold {format_value(self.threshold, c.unit)}")
+        return text + ")"
 
     def to_dict(self) -> dict[str, Any]:
         c = self.condition
-        return {
+        data = {
             "expr": c.expr,
             "metric": c.metric_id,
             "op": c.op,
-            "threshold": c.threshold,
+            "threshold": self.threshold,
             "unit": c.unit,
             "actual": self.actual,
             "passed": self.passed,
             "level": c.level,
         }
+        if c.relative is not None:
+            data["baseline"] = self.baseline
+        return data
+
+
+def _apply(base: float, op: str, operand: float) -> float:
+    return base * operand if op == "*" else base + operand if op == "+" else base - operand
 
 
 def parse_condition(expr: object, metrics: Sequence[MetricSpec], level: str = FAIL) -> Condition:
@@ -100,7 +132,8 @@ def parse_condition(expr: object, metrics: Sequence[MetricSpec], level: str = FA
     if not match:
         raise ConditionError(
             f"cannot read condition {expr!r}: expected \"<metric> <op> <value>[unit]\" "
-            f"with op one of {' '.join(OPS)}, e.g. \"violations == 0\" or \"coverage >= 90%\""
+            f"with op one of {' '.join(OPS)}, e.g. \"violations == 0\", \"coverage >= 90%\" "
+            "or \"p95 <= baseline * 1.10\""
         )
     name, key, op, value = match.group("metric", "key", "op", "value")
     spec = next((m for m in metrics if m.name == name), None)
@@ -115,7 +148,21 @@ def parse_condition(expr: object, metrics: Sequence[MetricSpec], level: str = FA
         )
     if key is not None and not spec.keyed:
         raise ConditionError(f"condition {expr!r}: metric {name!r} has no per-key values")
+    relative = _BASELINE.match(value)
+    if not relative and value.startswith("baseline"):
+        raise ConditionError(f"condition {expr!r}: compare with the baseline as `baseline`, "
+                             "`baseline * 1.1`, `baseline + 5ms` or `baseline - 0.5%`")
     try:
+        if relative:
+            operator_, operand = relative.group(1, 2)
+            if operator_ is None:
+                return Condition(expr.strip(), name, key, op, None, spec.unit, level, ("+", 0.0))
+            number = float(split_number(operand)[0]) if operator_ == "*" else to_unit(
+                operand, spec.unit)
+            if operator_ == "*" and split_number(operand)[1]:
+                raise UnitError(f"a factor is a plain number, not {operand!r}")
+            return Condition(expr.strip(), name, key, op, None, spec.unit, level,
+                             (operator_, number))
         threshold = to_unit(value, spec.unit)
     except UnitError as exc:
         raise ConditionError(

@@ -26,6 +26,8 @@ RESERVED_TABLES = {SETTINGS_TABLE, "environments"}
 SETTINGS: dict[str, Option] = {
     "report": Option("str", "where to write the JSON report, relative to gates.toml"),
     "timeout": Option("duration", "default timeout of every check"),
+    "baseline": Option("str", "the accepted metrics that 'baseline' conditions compare with",
+                       default=".tower/baseline.json"),
 }
 COMMON: dict[str, Option] = {
     "tool": Option("str", "the check type, when the check's name is not the tool's"),
@@ -75,6 +77,7 @@ class Pipeline:
     path: Path
     stages: tuple[Stage, ...]
     report: str | None = None
+    baseline: str = ".tower/baseline.json"
 
     @property
     def root(self) -> Path:
@@ -140,7 +143,8 @@ class _Reader:
         if not stages:
             raise self.error("no stages", expected='at least one check table such as [lint.ruff] '
                              'with paths = ["src"]')
-        return Pipeline(self.path, tuple(stages), settings.get("report"))
+        return Pipeline(self.path, tuple(stages), settings.get("report"),
+                        settings.get("baseline", SETTINGS["baseline"].default))
 
     def settings(self, table: Any) -> dict[str, Any]:
         if not isinstance(table, dict):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import traceback
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from pytest_tower.config import CheckSpec
@@ -15,8 +16,10 @@ from pytest_tower.model import CheckContext, Measurement, ToolError
 from pytest_tower.verdict import BLOCKED, ERROR, Outcome, judge
 
 
-def run_check(spec: CheckSpec, nodeid: str, root: Path, artifacts_dir: Path) -> Outcome:
-    """Measure `spec` and judge its conditions."""
+def run_check(spec: CheckSpec, nodeid: str, root: Path, artifacts_dir: Path, *,
+              baseline: Mapping[str, float] | None = None, recording_baseline: bool = False,
+              progress: Callable[[str], None] | None = None) -> Outcome:
+    """Measure `spec` and judge its conditions (against `baseline` where they say so)."""
     started = time.monotonic()
     ctx = CheckContext(
         check_id=spec.id,
@@ -26,6 +29,8 @@ def run_check(spec: CheckSpec, nodeid: str, root: Path, artifacts_dir: Path) -> 
         artifacts_dir=artifacts_dir / f"{spec.stage}.{spec.name}",
         deadline=started + spec.timeout,
     )
+    if progress is not None:
+        ctx.progress = progress
     outcome = Outcome(nodeid, spec.stage, spec.name, ERROR)
     try:
         measurement = spec.check_type.run(ctx)
@@ -39,7 +44,7 @@ def run_check(spec: CheckSpec, nodeid: str, root: Path, artifacts_dir: Path) -> 
             f"(a bug in it; please report it):\n{traceback.format_exc()}"
         )
     else:
-        verdict, results, message = judge(spec, measurement)
+        verdict, results, message = judge(spec, measurement, baseline, recording_baseline)
         outcome.verdict = verdict
         outcome.message = message
         outcome.tool = measurement.tool

@@ -113,6 +113,9 @@ def explain(outcome: Outcome) -> str:
             lines.append("  " + _finding_line(finding))
         if len(outcome.findings) > MAX_FINDINGS_SHOWN:
             lines.append(f"  … and {len(outcome.findings) - MAX_FINDINGS_SHOWN} more")
+    if outcome.notes:
+        lines.append("notes:")
+        lines.extend(f"  {note}" for note in outcome.notes)
     return "\n".join(lines)
 
 

@@ -129,6 +129,8 @@ class CheckContext:
     timeout: float
     artifacts_dir: Path
     deadline: float = 0.0
+    progress: Callable[[str], None] = field(default=lambda line: None)
+    """Show one line of live progress (the terminal rewrites it in place)."""
 
     def run(
         self,

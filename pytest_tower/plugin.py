@@ -35,6 +35,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="write the JSON report here (overrides [tower] report)",
     )
+    group.addoption(
+        "--tower-update-baseline",
+        action="store_true",
+        default=False,
+        help="if the gate passes, record its metrics as the baseline that "
+        "conditions like 'p95 <= baseline * 1.10' compare against",
+    )
     parser.addini("tower_config", "the gates file, relative to the ini file", default=None)
 
 

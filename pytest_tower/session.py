@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from pytest_tower.atomic import write_json_atomic
+from pytest_tower.baseline import load_baseline
 from pytest_tower.config import CheckSpec, Pipeline, load_pipeline
 from pytest_tower.errors import ConfigError
 from pytest_tower.execute import blocked_outcome, run_check
@@ -49,6 +50,7 @@ def start(config: pytest.Config) -> None:
     cli_report = config.getoption("tower_report")
     try:
         pipeline = load_pipeline(path, collect_check_types(config))
+        tower = TowerSession(config, pipeline, None)
     except ConfigError as exc:
         exc.path = _shown_path(Path(exc.path), config.invocation_params.dir)
         if cli_report and not _is_worker(config):
@@ -56,9 +58,8 @@ def start(config: pytest.Config) -> None:
 
             write_config_error(Path(cli_report), str(exc))
         raise pytest.UsageError(f"pytest-tower: {exc}") from None
-    report = Path(cli_report) if cli_report else (
+    tower.report_path = Path(cli_report) if cli_report else (
         pipeline.root / pipeline.report if pipeline.report else None)
-    tower = TowerSession(config, pipeline, report)
     if not tower.is_worker:
         prune_runs(tower.run_dir.parent)
     config.stash[TOWER_KEY] = tower
@@ -123,6 +124,10 @@ class TowerSession:
         self.outcomes: dict[str, Outcome] = {}
         self.selected: list[str] | None = None
         self.verdict: GateVerdict | None = None
+        self.baseline_path = pipeline.root / pipeline.baseline
+        self.baseline = load_baseline(self.baseline_path)
+        self.recording_baseline = bool(config.getoption("tower_update_baseline"))
+        self.baseline_message = ""
 
     @property
     def run_dir(self) -> Path:
@@ -134,8 +139,16 @@ class TowerSession:
         if reason:
             outcome = blocked_outcome(item.spec, item.nodeid, reason)
         else:
-            outcome = run_check(item.spec, item.nodeid, self.pipeline.root,
-                                self.run_dir / "artifacts")
+            progress = self.progress_writer()
+            try:
+                outcome = run_check(item.spec, item.nodeid, self.pipeline.root,
+                                    self.run_dir / "artifacts",
+                                    baseline=self.baseline.get(item.spec.id),
+                                    recording_baseline=self.recording_baseline,
+                                    progress=progress)
+            finally:
+                if progress is not None:
+                    progress.close()
         self.record(outcome)
         return outcome
 
@@ -217,10 +230,32 @@ class TowerSession:
         if self.is_worker or self.config.option.collectonly:
             return
         self._settle(session)
+        if self.recording_baseline:
+            self._record_baseline()
         if self.report_path is not None:
             from pytest_tower.report.json_report import build_report, write_report
 
             write_report(self.report_path, build_report(self))
+
+    def _record_baseline(self) -> None:
+        if self.verdict is None or not self.verdict.passed:
+            self.baseline_message = "baseline not updated: the gate did not pass"
+            return
+        from pytest_tower.baseline import record_baseline
+        from pytest_tower.report.json_report import git_commit
+
+        ids = record_baseline(self.baseline_path, self.baseline, self.selected_outcomes(),
+                              git_commit(self.pipeline.root))
+        self.baseline_message = f"baseline recorded in {self.baseline_path} for " + ", ".join(ids)
+
+    def progress_writer(self) -> Any:
+        """Live progress of a long check on the terminal (in-process runs only)."""
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is None or self.is_worker:
+            return None
+        from pytest_tower.report.terminal import ProgressLine
+
+        return ProgressLine(reporter)
 
     def _settle(self, session: pytest.Session) -> None:
         if self.is_worker or self.config.option.collectonly or self.verdict is not None:

@@ -46,20 +46,24 @@ class Outcome:
         return cls(**data)
 
 
-def judge(spec: CheckSpec, measurement: Measurement) -> tuple[str, list[ConditionResult], str]:
-    """Evaluate every condition of `spec` on a measurement: verdict, results, why."""
+def judge(spec: CheckSpec, measurement: Measurement, baseline: Mapping[str, float] | None = None,
+          recording_baseline: bool = False) -> tuple[str, list[ConditionResult], str]:
+    """Evaluate every condition of `spec` on a measurement: verdict, results, why.
+
+    A condition against a baseline that does not exist yet cannot be judged
+    (error), except in the run that records the baseline.
+    """
     results = [
-        c.evaluate(measurement.metrics, spec.check_type.metric(c.metric))  # type: ignore[arg-type]
+        c.evaluate(measurement.metrics, spec.check_type.metric(c.metric),  # type: ignore[arg-type]
+                   baseline)
         for c in (*spec.conditions, *spec.warn)
     ]
     gating = [r for r in results if r.condition.level == FAIL]
-    unmeasured = [r for r in gating if r.passed is None]
+    unmeasured = [r for r in gating if r.passed is None
+                  and not (recording_baseline and r.actual is not None)]
     if unmeasured:
-        names = ", ".join(r.condition.metric_id for r in unmeasured)
-        return ERROR, results, (
-            f"could not measure: the run produced no value for {names}, "
-            "so the condition cannot be judged"
-        )
+        return ERROR, results, "could not judge: " + "; ".join(
+            f"{r.condition.expr}: {r.why_unjudged}" for r in unmeasured)
     broken = [r for r in gating if r.passed is False]
     if broken:
         return FAILED, results, "condition not met: " + "; ".join(r.describe() for r in broken)
@@ -107,10 +111,16 @@ def gate_verdict(outcomes: Iterable[Outcome]) -> GateVerdict:
 def describe_condition(result: Mapping[str, Any]) -> str:
     """A condition as the terminal shows it: mark, expression, measured value."""
     if result["passed"] is None:
-        mark = "ERROR"
+        mark = "new" if "baseline" in result and result["actual"] is not None else "ERROR"
     elif result["passed"]:
         mark = "ok"
     else:
         mark = "FAIL" if result["level"] == FAIL else "warn"
     measured = format_value(result["actual"], result["unit"])
-    return f"{mark:>5}  {result['expr']}  (measured {measured})"
+    text = f"{mark:>5}  {result['expr']}  (measured {measured}"
+    if "baseline" in result:
+        if result["baseline"] is None:
+            return text + ", no baseline yet)"
+        text += (f", baseline {format_value(result['baseline'], result['unit'])}"
+                 f" -> threshold {format_value(result['threshold'], result['unit'])}")
+    return text + ")"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from typing import TYPE_CHECKING, Any
 
 from pytest_tower.verdict import BLOCKED, ERROR, FAILED, PASSED, describe_condition
@@ -28,6 +30,39 @@ def write_summary(tr: Any, tower: TowerSession) -> None:
         if o.verdict not in (PASSED, FAILED) and o.message:
             first = o.message.splitlines()[0]
             tr.write_line(f"    {first}")
+        for note in o.notes:  # stale waivers and the like: worth a look even on a pass
+            tr.write_line(f"     note  {note}")
+    if tower.baseline_message:
+        tr.write_line(tower.baseline_message)
     verdict = tower.verdict
     assert verdict is not None
     tr.write_sep("=", verdict.line, bold=True, green=verdict.passed, red=not verdict.passed)
+
+
+class ProgressLine:
+    """Live progress of one check: rewritten in place on a terminal, else plain lines.
+
+    Plain lines (CI, pipes) are throttled to one every PLAIN_EVERY seconds.
+    """
+
+    PLAIN_EVERY = 5.0
+
+    def __init__(self, tr: Any) -> None:
+        self.tr = tr
+        self.in_place = bool(getattr(tr, "isatty", False)) and not os.environ.get("CI")
+        self.started = False
+        self.last = -self.PLAIN_EVERY
+
+    def __call__(self, line: str) -> None:
+        if self.in_place:
+            if not self.started:
+                self.tr.write("\n")
+                self.started = True
+            self.tr.rewrite(f"    {line}", erase=True)
+        elif time.monotonic() - self.last >= self.PLAIN_EVERY:
+            self.last = time.monotonic()
+            self.tr.write_line(f"    {line}")
+
+    def close(self) -> None:
+        if self.started:
+            self.tr.write("\n")

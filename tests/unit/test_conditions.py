@@ -110,3 +110,42 @@ def test_unknown_metric_lists_what_exists_and_suggests() -> None:
 def test_not_a_string() -> None:
     with pytest.raises(ConditionError, match="is a string"):
         parse_condition(3, METRICS)
+
+
+@pytest.mark.parametrize(
+    ("expr", "base", "actual", "threshold", "passed"),
+    [
+        ("p95 <= baseline * 1.10", 100.0, 110.0, 110.0, True),
+        ("p95 <= baseline * 1.10", 100.0, 110.5, 110.0, False),
+        ("coverage >= baseline - 0.5%", 90.0, 89.5, 89.5, True),
+        ("coverage >= baseline - 0.5%", 90.0, 89.4, 89.5, False),
+        ("violations <= baseline", 3, 3, 3, True),
+        ("violations <= baseline", 3, 4, 3, False),
+        ("duration < baseline + 500ms", 2.0, 2.4, 2.5, True),
+    ],
+)
+def test_baseline_conditions(expr, base, actual, threshold, passed) -> None:
+    condition = parse_condition(expr, METRICS)
+    spec = next(m for m in METRICS if m.name == condition.metric)
+    result = condition.evaluate({condition.metric_id: actual}, spec, {condition.metric_id: base})
+    assert result.threshold == pytest.approx(threshold)
+    assert result.passed is passed
+    assert result.to_dict()["baseline"] == base
+
+
+def test_no_baseline_cannot_be_judged() -> None:
+    condition = parse_condition("p95 <= baseline * 1.1", METRICS)
+    result = condition.evaluate({"p95": 5.0}, METRICS[3], {})
+    assert result.passed is None
+    assert "no accepted baseline for p95" in result.why_unjudged
+
+
+@pytest.mark.parametrize(
+    ("expr", "words"),
+    [("p95 <= baseline * 1.1ms", "a factor is a plain number"),
+     ("coverage >= baseline - 0.5", "write 0.5%"),
+     ("p95 <= baseline / 2", "compare with the baseline as")],
+)
+def test_bad_baseline_expressions(expr: str, words: str) -> None:
+    with pytest.raises(ConditionError, match=words):
+        parse_condition(expr, METRICS)

@@ -1,0 +1,60 @@
+"""Conditions against the accepted baseline: recorded only from a passing run."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import read_report
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester, gates) -> pytest.Pytester:
+    pkg = pytester.mkpydir("pkg")
+    (pkg / "m.py").write_text("import os\n")  # one F401
+    gates('[lint.ruff]\npaths = ["pkg"]\nselect = ["F"]\nconditions = ["violations <= baseline"]\n')
+    return pytester
+
+
+def test_missing_baseline_is_an_error_not_a_pass(project) -> None:
+    result = project.runpytest("--tower", "--tower-report=r.json")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    check = read_report(project.path / "r.json")["checks"][0]
+    assert check["verdict"] == "error"
+    assert "no accepted baseline for violations" in check["message"]
+    assert "--tower-update-baseline" in result.stdout.str()
+
+
+def test_record_then_ratchet(project) -> None:
+    result = project.runpytest("--tower", "--tower-update-baseline")
+    assert result.ret == pytest.ExitCode.OK
+    assert "baseline recorded in" in result.stdout.str()
+    baseline = json.loads((project.path / ".tower" / "baseline.json").read_text())
+    assert baseline["checks"]["lint::ruff"]["violations"] == 1
+    # Same code: holds. One more violation: fails against the recorded baseline.
+    assert project.runpytest("--tower").ret == pytest.ExitCode.OK
+    (project.path / "pkg" / "n.py").write_text("import sys\n")
+    result = project.runpytest("--tower")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert "violations <= baseline  (measured 2, baseline 1 -> threshold 1)" in (
+        result.stdout.str())
+
+
+def test_a_failing_run_never_becomes_the_baseline(project, gates) -> None:
+    project.runpytest("--tower", "--tower-update-baseline")
+    gates('[lint.ruff]\npaths = ["pkg"]\nselect = ["F"]\nconditions = ["violations <= baseline"]'
+          '\n[strict.ruff]\npaths = ["pkg"]\nselect = ["F"]\n')
+    result = project.runpytest("--tower", "--tower-update-baseline")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert "baseline not updated: the gate did not pass" in result.stdout.str()
+    baseline = json.loads((project.path / ".tower" / "baseline.json").read_text())
+    assert set(baseline["checks"]) == {"lint::ruff"}
+
+
+def test_a_corrupt_baseline_is_a_usage_error(project) -> None:
+    (project.path / ".tower").mkdir()
+    (project.path / ".tower" / "baseline.json").write_text("{not json")
+    result = project.runpytest("--tower")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "the baseline file cannot be read" in result.stderr.str()
