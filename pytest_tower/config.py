@@ -11,18 +11,25 @@ import copy
 import re
 import tomllib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pytest_tower.conditions import FAIL, WARN, Condition, ConditionError, parse_condition
+from pytest_tower.env_config import (
+    ENV_STAGE,
+    EnvEntry,
+    environment_check_type,
+    implied_needs,
+    read_environments,
+)
 from pytest_tower.errors import ConfigError
 from pytest_tower.model import CheckType, Option
 from pytest_tower.options import OptionError, read_option
 from pytest_tower.suggest import did_you_mean
 
 SETTINGS_TABLE = "tower"
-RESERVED_TABLES = {SETTINGS_TABLE, "environments"}
+RESERVED_TABLES = {SETTINGS_TABLE, ENV_STAGE}
 SETTINGS: dict[str, Option] = {
     "report": Option("str", "where to write the JSON report, relative to gates.toml"),
     "timeout": Option("duration", "default timeout of every check"),
@@ -35,6 +42,7 @@ COMMON: dict[str, Option] = {
     "warn": Option("str_list", "conditions that are reported but never fail"),
     "needs": Option("str_list", "stages or stage.check that must pass first"),
     "timeout": Option("duration", "how long the tool may run"),
+    "environment": Option("str", "the [environments.NAME] this check tests (deployed first)"),
 }
 STAGE_KEYS: dict[str, Option] = {"needs": COMMON["needs"]}
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
@@ -53,6 +61,7 @@ class CheckSpec:
     needs: tuple[str, ...]
     timeout: float
     line: int | None = None
+    environment: str | None = None
 
     @property
     def id(self) -> str:
@@ -78,6 +87,7 @@ class Pipeline:
     stages: tuple[Stage, ...]
     report: str | None = None
     baseline: str = ".tower/baseline.json"
+    environments: Mapping[str, EnvEntry] = field(default_factory=dict)
 
     @property
     def root(self) -> Path:
@@ -120,6 +130,7 @@ class _Reader:
         self.path = path
         self.lines = text.splitlines()
         self.check_types = check_types
+        self.environments: dict[str, EnvEntry] = {}
 
     def error(self, problem: str, table: str | None = None, key: str | None = None,
               **kw: Any) -> ConfigError:
@@ -129,13 +140,12 @@ class _Reader:
     def pipeline(self, data: dict[str, Any]) -> Pipeline:
         settings = self.settings(data.get(SETTINGS_TABLE, {}))
         default_timeout = settings.get("timeout")
+        if ENV_STAGE in data:
+            self.environments = read_environments(data[ENV_STAGE], self.error)
         stages: list[Stage] = []
         seen: list[CheckSpec] = []
         for name, table in data.items():
             if name in RESERVED_TABLES:
-                if name == "environments":
-                    raise self.error("environments (deploy targets) are not supported by this "
-                                     "version of pytest-tower", name)
                 continue
             stage = self.stage(name, table, seen, default_timeout)
             stages.append(stage)
@@ -143,8 +153,28 @@ class _Reader:
         if not stages:
             raise self.error("no stages", expected='at least one check table such as [lint.ruff] '
                              'with paths = ["src"]')
+        env_checks = tuple(self.environment_check(e) for e in self.environments.values()
+                           if e.conditions or e.warn)
+        if env_checks:
+            stages.append(Stage(ENV_STAGE, env_checks, self.locate(ENV_STAGE, None)))
         return Pipeline(self.path, tuple(stages), settings.get("report"),
-                        settings.get("baseline", SETTINGS["baseline"].default))
+                        settings.get("baseline", SETTINGS["baseline"].default),
+                        self.environments)
+
+    def environment_check(self, env: EnvEntry) -> CheckSpec:
+        """The item judging an environment's own metrics, after all its users."""
+        table = f"{ENV_STAGE}.{env.name}"
+        if not env.users:
+            raise self.error("has conditions, but no check uses this environment", table,
+                             "conditions", expected=f'environment = "{env.name}" in the '
+                             "checks that test it")
+        check_type = environment_check_type(env.name)
+        values = {"conditions": list(env.conditions), "warn": list(env.warn)}
+        return CheckSpec(ENV_STAGE, env.name, check_type, {},
+                         tuple(self.conditions(table, "conditions", values, check_type, FAIL)),
+                         tuple(self.conditions(table, "warn", values, check_type, WARN)),
+                         tuple(dict.fromkeys(env.users)), check_type.default_timeout,
+                         self.locate(table, None), env.name)
 
     def settings(self, table: Any) -> dict[str, Any]:
         if not isinstance(table, dict):
@@ -215,6 +245,15 @@ class _Reader:
         needs = [*stage_needs, *values.get("needs", [])]
         for ref in needs:
             self.check_need(table, ref, stage, name, earlier)
+        environment = values.get("environment")
+        if environment is not None:
+            env = self.environments.get(environment)
+            if env is None:
+                raise self.error(f"no environment {environment!r}", table, "environment",
+                                 expected="one of the [environments.NAME] tables: "
+                                 + (", ".join(self.environments) or "(none declared)"),
+                                 suggestion=did_you_mean(environment, self.environments))
+            needs += implied_needs(env, f"{stage}.{name}", earlier, self.error, table)
         options = {k: values[k] if k in values else copy.deepcopy(opt.default)
                    for k, opt in check_type.options.items()}
         if check_type.validate is not None:
@@ -224,7 +263,8 @@ class _Reader:
                 raise self.error(str(exc), table) from None
         timeout = values.get("timeout") or default_timeout or check_type.default_timeout
         return CheckSpec(stage, name, check_type, options, tuple(conditions), tuple(warn),
-                         tuple(dict.fromkeys(needs)), timeout, self.locate(table, None))
+                         tuple(dict.fromkeys(needs)), timeout, self.locate(table, None),
+                         environment)
 
     def options(self, table: str, body: dict[str, Any], allowed: Mapping[str, Option]
                 ) -> dict[str, Any]:

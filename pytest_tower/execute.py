@@ -10,6 +10,7 @@ import time
 import traceback
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from pytest_tower.config import CheckSpec
 from pytest_tower.model import CheckContext, Measurement, ToolError
@@ -18,7 +19,8 @@ from pytest_tower.verdict import BLOCKED, ERROR, Outcome, judge
 
 def run_check(spec: CheckSpec, nodeid: str, root: Path, artifacts_dir: Path, *,
               baseline: Mapping[str, float] | None = None, recording_baseline: bool = False,
-              progress: Callable[[str], None] | None = None) -> Outcome:
+              progress: Callable[[str], None] | None = None, environment: Any = None
+              ) -> Outcome:
     """Measure `spec` and judge its conditions (against `baseline` where they say so)."""
     started = time.monotonic()
     ctx = CheckContext(
@@ -31,6 +33,7 @@ def run_check(spec: CheckSpec, nodeid: str, root: Path, artifacts_dir: Path, *,
     )
     if progress is not None:
         ctx.progress = progress
+    ctx.environment = environment
     outcome = Outcome(nodeid, spec.stage, spec.name, ERROR)
     try:
         measurement = spec.check_type.run(ctx)

@@ -131,6 +131,9 @@ class CheckContext:
     deadline: float = 0.0
     progress: Callable[[str], None] = field(default=lambda line: None)
     """Show one line of live progress (the terminal rewrites it in place)."""
+    environment: Any = None
+    """For a check with `environment = ...`: the deployed environment it tests, with
+    `.deployment` (url, release, pid, ...) and `.metrics()`; None otherwise."""
 
     def run(
         self,

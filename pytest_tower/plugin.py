@@ -42,6 +42,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="if the gate passes, record its metrics as the baseline that "
         "conditions like 'p95 <= baseline * 1.10' compare against",
     )
+    group.addoption(
+        "--tower-promote",
+        action="store_true",
+        default=False,
+        help="also deploy to the promote-only environments (production) once every gate "
+        "before them held; without it production is never touched",
+    )
     parser.addini("tower_config", "the gates file, relative to the ini file", default=None)
 
 

@@ -64,6 +64,11 @@ def start(config: pytest.Config) -> None:
         prune_runs(tower.run_dir.parent)
     config.stash[TOWER_KEY] = tower
     config.pluginmanager.register(tower, "tower-session")
+    if pipeline.environments:
+        from pytest_tower.env_session import EnvironmentHooks
+
+        tower.env_hooks = EnvironmentHooks(tower)
+        config.pluginmanager.register(tower.env_hooks, "tower-environments")
     if config.pluginmanager.hasplugin("xdist") and not tower.is_worker:
         config.pluginmanager.register(XdistControllerHooks(tower), "tower-xdist")
     _collect_gates_only(config, path)
@@ -128,6 +133,7 @@ class TowerSession:
         self.baseline = load_baseline(self.baseline_path)
         self.recording_baseline = bool(config.getoption("tower_update_baseline"))
         self.baseline_message = ""
+        self.env_hooks: Any = None
 
     @property
     def run_dir(self) -> Path:
@@ -136,8 +142,14 @@ class TowerSession:
 
     def measure(self, item: CheckItem) -> Outcome:
         reason = blocked_by(item.spec, self.pipeline, self.need_verdicts(item.spec))
+        environment, problem = None, None
+        if not reason and item.spec.environment and self.env_hooks is not None:
+            environment, problem = self.env_hooks.view(item.spec)
         if reason:
             outcome = blocked_outcome(item.spec, item.nodeid, reason)
+        elif problem:
+            outcome = Outcome(item.nodeid, item.spec.stage, item.spec.name, problem[0],
+                              message=problem[1])
         else:
             progress = self.progress_writer()
             try:
@@ -145,7 +157,7 @@ class TowerSession:
                                     self.run_dir / "artifacts",
                                     baseline=self.baseline.get(item.spec.id),
                                     recording_baseline=self.recording_baseline,
-                                    progress=progress)
+                                    progress=progress, environment=environment)
             finally:
                 if progress is not None:
                     progress.close()
@@ -230,6 +242,8 @@ class TowerSession:
         if self.is_worker or self.config.option.collectonly:
             return
         self._settle(session)
+        if self.env_hooks is not None:
+            self.env_hooks.finish()
         if self.recording_baseline:
             self._record_baseline()
         if self.report_path is not None:

@@ -43,7 +43,7 @@ def build_report(tower: TowerSession) -> dict[str, Any]:
             }
             for o in tower.all_outcomes()
         ],
-        "environments": [],
+        "environments": tower.env_hooks.report() if tower.env_hooks is not None else [],
     }
 
 

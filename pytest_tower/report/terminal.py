@@ -32,6 +32,9 @@ def write_summary(tr: Any, tower: TowerSession) -> None:
             tr.write_line(f"    {first}")
         for note in o.notes:  # stale waivers and the like: worth a look even on a pass
             tr.write_line(f"     note  {note}")
+    if tower.env_hooks is not None:
+        for line in tower.env_hooks.summary_lines():
+            tr.write_line(line, bold=True)
     if tower.baseline_message:
         tr.write_line(tower.baseline_message)
     verdict = tower.verdict

@@ -72,7 +72,25 @@ CASES = {
         ["[tower] reprot: unknown option", "Did you mean 'report'?"],
     ),
     "bad-name": ('[lint."a::b"]\ntool = "ruff"\n', ["'a::b' is not a usable name"]),
-    "environments": ("[environments.staging]\n[lint.ruff]\n", ["environments", "not supported"]),
+    "env-strategy": (
+        '[environments.staging]\nstrategy = "dockr"\n[lint.ruff]\n',
+        ["gates.toml:2:", "[environments.staging] strategy: unknown strategy 'dockr'",
+         "one of: local, command"],
+    ),
+    "env-typo": (
+        '[environments.staging]\ncommand = "srv {port}"\n[lint.ruff]\n'
+        '[it.ruff]\nenvironment = "stagin"\n',
+        ["[it.ruff] environment: no environment 'stagin'", "Did you mean 'staging'?"],
+    ),
+    "env-without-build": (
+        '[environments.staging]\ncommand = "srv {port}"\n[it.ruff]\nenvironment = "staging"\n',
+        ["deploys the wheel that a [<stage>.package] check builds", "[build.package]"],
+    ),
+    "env-conditions-unused": (
+        '[environments.staging]\ncommand = "srv {port}"\nconditions = ["app_errors == 0"]\n'
+        "[lint.ruff]\n",
+        ["[environments.staging] conditions: has conditions, but no check uses this environment"],
+    ),
 }
 
 

@@ -1,0 +1,114 @@
+"""GitHub workflow annotations: findings and broken conditions pinned to the diff.
+
+GitHub reads `::error file=…,line=…::message` lines from a step's output.
+Findings of a check that did not pass are errors; those of a passing check
+(a tolerated `violations <= 5`, say) are warnings, so a green gate never
+shows red marks. Warn-level conditions that do not hold are warnings too.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+FINDING_TOOLS = ("ruff", "bandit")
+MAX_PER_CHECK = 50  # GitHub shows only so many per step; the rest would be noise in the log
+
+
+def github_annotations(report: Mapping[str, Any], workspace: Path | None = None) -> list[str]:
+    """Workflow command lines for the report; paths rebased onto `workspace` if given."""
+    root = Path((report.get("project") or {}).get("root") or ".")
+    lines: list[str] = []
+    for c in report.get("checks") or []:
+        name = f"{c.get('stage')}::{c.get('check')}"
+        verdict = c.get("verdict")
+        if verdict == "error":
+            lines.append(command("error", c.get("message") or "could not measure",
+                                 title=f"{name} could not measure"))
+        for cond in c.get("conditions") or []:
+            if cond.get("passed") is False:
+                level = "warning" if cond.get("level") == "warn" else "error"
+                lines.append(command(level, _condition_text(cond),
+                                     title=f"{name}: condition not met"))
+        if finding_tool(c) is not None:
+            lines += _findings(c, name, "error" if verdict != "passed" else "warning",
+                               root, workspace)
+    return lines
+
+
+def emit_github_annotations(report: Mapping[str, Any], write: Callable[[str], Any],
+                            environ: Mapping[str, str] | None = None) -> int:
+    """Write the annotations when running under GitHub Actions; how many were written."""
+    env = os.environ if environ is None else environ
+    if env.get("GITHUB_ACTIONS") != "true":
+        return 0
+    workspace = Path(env["GITHUB_WORKSPACE"]) if env.get("GITHUB_WORKSPACE") else None
+    lines = github_annotations(report, workspace)
+    for line in lines:
+        write(line)
+    return len(lines)
+
+
+def finding_tool(check: Mapping[str, Any]) -> str | None:
+    """`ruff` or `bandit` when the check ran one of them (its name may differ)."""
+    tool = str(check.get("tool") or "").split(" ", 1)[0].lower()
+    for candidate in (tool, str(check.get("check") or "").lower()):
+        if candidate in FINDING_TOOLS:
+            return candidate
+    return None
+
+
+def command(level: str, message: str, **properties: Any) -> str:
+    props = ",".join(f"{k}={escape_property(str(v))}" for k, v in properties.items()
+                     if v not in (None, ""))
+    return f"::{level}{' ' + props if props else ''}::{escape_data(message)}"
+
+
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _findings(check: Mapping[str, Any], name: str, level: str, root: Path,
+              workspace: Path | None) -> list[str]:
+    findings = check.get("findings") or []
+    tool = finding_tool(check)
+    out = []
+    for f in findings[:MAX_PER_CHECK]:
+        code = f.get("code") or ""
+        message = f.get("message") or code
+        if f.get("severity"):
+            message = f"{message} [{f['severity']}]"
+        out.append(command(level, message, file=_path(str(f.get("path", "")), root, workspace),
+                           line=f.get("line"), col=f.get("col"),
+                           title=f"{tool} {code}".strip()))
+    if len(findings) > MAX_PER_CHECK:
+        out.append(command("notice", f"{len(findings) - MAX_PER_CHECK} more findings of {name} "
+                           "are in the report", title=f"{name} findings"))
+    return out
+
+
+def _condition_text(cond: Mapping[str, Any]) -> str:
+    from pytest_tower.units import format_value
+
+    unit = cond.get("unit") or ""
+    text = f"{cond.get('expr')}: measured {format_value(cond.get('actual'), unit)}"
+    if "baseline" in cond and cond["baseline"] is not None:
+        text += f", baseline {format_value(cond['baseline'], unit)}"
+    return text
+
+
+def _path(path: str, root: Path, workspace: Path | None) -> str:
+    """GitHub wants paths relative to the checkout; the report's are relative to the root."""
+    if workspace is None or not path:
+        return path
+    full = Path(path) if Path(path).is_absolute() else root / path
+    try:
+        return full.resolve().relative_to(workspace.resolve()).as_posix()
+    except ValueError:
+        return path

@@ -1,0 +1,231 @@
+"""One self-contained HTML page: the verdict, the checks, deployments and trends.
+
+It must open from a CI artifact or a mail attachment with no network, so
+everything is inline (CSS, SVG charts, no script) and a Content-Security-
+Policy forbids any load from elsewhere. Every piece of text from a report
+or a tool goes through `esc()`.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pytest_tower.atomic import write_text_atomic
+from pytest_tower.history import DURATION, resolve_series, series_values
+from pytest_tower.units import format_value
+
+TREND_METRICS = ("coverage", "violations", "vulnerabilities", "p95", "rps")
+LAST_RUNS = 30
+W, H, PAD = 320, 120, 14  # chart size in SVG units
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+MAX_FINDINGS = 50
+
+CSS = """
+:root{--ok:#1a7f37;--bad:#cf222e;--err:#9a6700;--muted:#59636e;--line:#d1d9e0}
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;
+ color:#1f2328;background:#f6f8fa}
+main{max-width:1100px;margin:0 auto;padding:24px}
+h1{margin:0;font-size:22px}h2{font-size:17px;margin:28px 0 10px}
+.verdict{padding:16px 20px;border-radius:8px;color:#fff}
+.verdict.passed{background:var(--ok)}.verdict.failed{background:var(--bad)}
+.meta{opacity:.9;margin-top:4px}
+table{border-collapse:collapse;width:100%;background:#fff;border:1px solid var(--line)}
+th,td{text-align:left;vertical-align:top;padding:8px 10px;border-top:1px solid var(--line)}
+th{background:#eef1f4}
+.badge{display:inline-block;padding:1px 8px;border-radius:10px;font-weight:600;color:#fff}
+.v-passed{background:var(--ok)}.v-failed{background:var(--bad)}.v-error{background:var(--err)}
+.v-blocked,.v-skipped{background:var(--muted)}
+ul.conds{margin:0;padding:0;list-style:none}
+.c-ok::before{content:"\\2713  ";color:var(--ok)}.c-fail::before{content:"\\2717  ";
+ color:var(--bad)}.c-warn::before{content:"!  ";color:var(--err)}
+.c-none::before{content:"?  ";color:var(--err)}
+.muted{color:var(--muted)}code{font:12px ui-monospace,monospace}
+details{margin-top:4px}details li{font-size:12px}
+.envs{display:grid;gap:12px}.env{background:#fff;border:1px solid var(--line);
+ border-radius:8px;padding:10px 14px}
+ol.timeline{display:flex;flex-wrap:wrap;gap:0;list-style:none;padding:0;margin:8px 0 0}
+ol.timeline li{padding:0 18px 0 0;min-width:120px;border-top:2px solid var(--line);
+ margin-top:7px}
+ol.timeline li::before{content:"";display:block;width:12px;height:12px;border-radius:50%;
+ background:var(--muted);margin:-7px 0 6px}
+li.s-deployed::before{background:#0969da}li.s-verified::before{background:var(--ok)}
+li.s-rolled-back::before{background:var(--err)}li.s-failed::before{background:var(--bad)}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(330px,1fr));gap:12px}
+figure.chart{margin:0;background:#fff;border:1px solid var(--line);border-radius:8px;
+ padding:10px}
+figcaption{font-weight:600;margin-bottom:4px}
+svg .axis{stroke:var(--line)}svg .trend{fill:none;stroke:#0969da;stroke-width:2}
+svg .point{fill:#0969da}svg .point.run-failed{fill:var(--bad)}
+svg text{font-size:10px;fill:var(--muted)}
+"""
+
+
+def render_html(report: Mapping[str, Any], history: Sequence[Mapping[str, Any]],
+                last: int = LAST_RUNS) -> str:
+    """The page; `history` oldest first (this run included if it was appended first)."""
+    runs = list(history)[-last:] if last else list(history)
+    verdict = "passed" if report.get("verdict") == "passed" else "failed"
+    title = report.get("summary") or f"TOWER GATE {verdict.upper()}"
+    return "\n".join([
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
+        '<meta name="viewport" content="width=device-width,initial-scale=1">',
+        f"<title>{esc(title)}</title><style>{CSS}</style></head><body><main>",
+        _verdict(report, verdict, title),
+        _checks(report.get("checks") or []),
+        _deployments(report.get("environments") or []),
+        _trends(runs),
+        "</main></body></html>",
+        "",
+    ])
+
+
+def write_html(path: Path, report: Mapping[str, Any],
+               history: Sequence[Mapping[str, Any]]) -> None:
+    write_text_atomic(path, render_html(report, history))
+
+
+def esc(value: Any) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _verdict(report: Mapping[str, Any], verdict: str, title: str) -> str:
+    project = report.get("project") or {}
+    meta = [f"started {report['started']}" if report.get("started") else "",
+            f"{report['duration_s']:.1f}s" if _num(report.get("duration_s")) else "",
+            f"commit {str(project['commit'])[:12]}" if project.get("commit") else ""]
+    error = (f'<div class="meta">configuration error: {esc(report["error"])}</div>'
+             if report.get("error") else "")
+    return (f'<section id="verdict" class="verdict {verdict}" data-verdict="{verdict}">'
+            f"<h1>{esc(title)}</h1>"
+            f'<div class="meta">{esc(" · ".join(m for m in meta if m))}</div>{error}</section>')
+
+
+def _checks(checks: Sequence[Mapping[str, Any]]) -> str:
+    rows = []
+    for c in checks:
+        verdict = str(c.get("verdict") or "?")
+        conds = "".join(_condition(x) for x in c.get("conditions") or [])
+        why = (f'<div class="muted">{esc(c.get("message"))}</div>'
+               if verdict != "passed" and c.get("message") else "")
+        dur = f"{c['duration_s']:.2f}s" if _num(c.get("duration_s")) else ""
+        rows.append(
+            f'<tr class="check" data-check="{esc(c.get("stage"))}::{esc(c.get("check"))}" '
+            f'data-verdict="{esc(verdict)}"><td>{esc(c.get("stage"))}</td>'
+            f'<td>{esc(c.get("check"))}</td>'
+            f'<td><span class="badge v-{esc(verdict)}">{esc(verdict)}</span></td>'
+            f'<td><ul class="conds">{conds}</ul>{why}{_findings(c)}</td>'
+            f'<td class="muted">{esc(c.get("tool"))}</td><td class="muted">{dur}</td></tr>')
+    if not rows:
+        return '<h2>Checks</h2><p id="checks" class="muted">No checks in this report.</p>'
+    return ('<h2>Checks</h2><table id="checks"><thead><tr><th>Stage</th><th>Check</th>'
+            "<th>Verdict</th><th>Conditions: measured vs threshold</th><th>Tool</th>"
+            f"<th>Time</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+
+def _condition(cond: Mapping[str, Any]) -> str:
+    passed, unit = cond.get("passed"), cond.get("unit") or ""
+    cls = ("c-none" if passed is None else "c-ok" if passed
+           else "c-warn" if cond.get("level") == "warn" else "c-fail")
+    threshold = cond.get("threshold")
+    wanted = (f"{cond.get('op', '')} {format_value(threshold, unit)}" if _num(threshold)
+              else "no threshold yet")
+    extra = " (warning only)" if cond.get("level") == "warn" else ""
+    if "baseline" in cond:
+        extra += (" · no baseline yet" if cond["baseline"] is None
+                  else f" · baseline {format_value(cond['baseline'], unit)}")
+    return (f'<li class="{cls}"><code>{esc(cond.get("expr"))}</code> measured '
+            f"<b>{esc(format_value(cond.get('actual'), unit))}</b> vs {esc(wanted)}"
+            f'<span class="muted">{esc(extra)}</span></li>')
+
+
+def _findings(check: Mapping[str, Any]) -> str:
+    findings = check.get("findings") or []
+    if not findings:
+        return ""
+    items = []
+    for f in findings[:MAX_FINDINGS]:
+        where = ":".join(str(x) for x in (f.get("path"), f.get("line"), f.get("col"))
+                         if x not in (None, ""))
+        items.append(f"<li><code>{esc(where)}</code> {esc(f.get('code'))} "
+                     f"{esc(f.get('severity'))} {esc(f.get('message'))}</li>")
+    more = (f"<li>… and {len(findings) - MAX_FINDINGS} more</li>"
+            if len(findings) > MAX_FINDINGS else "")
+    return (f"<details><summary>{len(findings)} findings</summary>"
+            f"<ul>{''.join(items)}{more}</ul></details>")
+
+
+def _deployments(environments: Sequence[Mapping[str, Any]]) -> str:
+    if not environments:
+        return ('<h2>Deployments</h2><p id="deployments" class="muted">'
+                "No deployments in this run.</p>")
+    blocks = []
+    for env in environments:
+        events = "".join(
+            f'<li class="event s-{esc(_slug(e.get("status")))}" '
+            f'data-status="{esc(e.get("status"))}"><b>{esc(e.get("release"))}</b><br>'
+            f'{esc(e.get("status"))}<br><span class="muted">{esc(e.get("at"))}</span></li>'
+            for e in env.get("events") or [])
+        body = (f'<ol class="timeline">{events}</ol>' if events
+                else '<p class="muted">no events</p>')
+        blocks.append(f'<div class="env" data-env="{esc(env.get("env"))}">'
+                      f"<b>{esc(env.get('env'))}</b>{body}</div>")
+    return f'<h2>Deployments</h2><div id="deployments" class="envs">{"".join(blocks)}</div>'
+
+
+def _trends(runs: Sequence[Mapping[str, Any]]) -> str:
+    keys = [k for name in TREND_METRICS for k in resolve_series(runs, name)] + [DURATION]
+    charts = [_chart(runs, k) for k in keys] if runs else []
+    charts = [c for c in charts if c]
+    if not charts:
+        return ('<h2>Trends</h2><p id="trends" class="muted">'
+                "No history yet: trends appear after a few runs.</p>")
+    return (f'<h2>Trends (last {len(runs)} runs)</h2>'
+            f'<div id="trends" class="charts">{"".join(charts)}</div>')
+
+
+def _chart(runs: Sequence[Mapping[str, Any]], key: str) -> str:
+    values = series_values(runs, key)
+    points = [(i, v) for i, v in enumerate(values) if v is not None]
+    if not points:
+        return ""
+    low, high = min(v for _, v in points), max(v for _, v in points)
+    span = (high - low) or (abs(high) or 1.0)
+    step = (W - 2 * PAD - 30) / max(len(runs) - 1, 1)
+
+    def xy(i: int, v: float) -> tuple[float, float]:
+        return round(PAD + 30 + i * step, 1), round(H - PAD - (v - low) / span * (H - 2 * PAD), 1)
+
+    coords = [xy(i, v) for i, v in points]
+    circles = "".join(
+        f'<circle class="point run-{esc(runs[i].get("verdict"))}" cx="{x}" cy="{y}" r="3.5" '
+        f'data-run="{i}" data-value="{v:g}"><title>{esc(runs[i].get("started"))}: '
+        f"{esc(_show(v, key))}</title></circle>"
+        for (i, v), (x, y) in zip(points, coords, strict=True))
+    line = " ".join(f"{x},{y}" for x, y in coords)
+    label = "gate duration" if key == DURATION else " ".join(key.rsplit(":", 1))
+    last = points[-1][1]
+    return (f'<figure class="chart" data-series="{esc(key)}" data-points="{len(points)}">'
+            f"<figcaption>{esc(label)} <span class=\"muted\">last {esc(_show(last, key))}"
+            f"</span></figcaption>"
+            f'<svg viewBox="0 0 {W} {H}" width="100%" role="img" aria-label="{esc(label)}">'
+            f'<line class="axis" x1="{PAD + 30}" y1="{H - PAD}" x2="{W - PAD}" y2="{H - PAD}"/>'
+            f'<text x="2" y="{PAD + 4}">{esc(_show(high, key))}</text>'
+            f'<text x="2" y="{H - PAD}">{esc(_show(low, key))}</text>'
+            f'<polyline class="trend" points="{line}"/>{circles}</svg></figure>')
+
+
+def _show(value: float, key: str) -> str:
+    return f"{value:.2f}s" if key == DURATION else f"{value:g}"
+
+
+def _slug(value: Any) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in str(value or "").lower())
+
+
+def _num(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

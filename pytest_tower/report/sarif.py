@@ -1,0 +1,128 @@
+"""One SARIF 2.1.0 log for code scanning: ruff's and bandit's findings, a run per tool.
+
+Built from the findings the checks already parsed (from the tools' JSON),
+so the file agrees with the gate: a finding the gate did not count (nosec,
+baselined) is not uploaded either. Every ruff or bandit check that ran gets
+a run even with no results, so code scanning learns that alerts were fixed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from pytest_tower.atomic import write_text_atomic
+from pytest_tower.report.annotations import finding_tool
+
+SARIF_VERSION = "2.1.0"
+SARIF_SCHEMA = ("https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/"
+                "sarif-schema-2.1.0.json")
+INFO_URI = {"ruff": "https://docs.astral.sh/ruff/", "bandit": "https://bandit.readthedocs.io/"}
+# bandit severity -> SARIF level and GitHub's security-severity score (0-10)
+LEVEL = {"HIGH": "error", "MEDIUM": "warning", "LOW": "note"}
+SECURITY_SEVERITY = {"HIGH": "8.0", "MEDIUM": "5.0", "LOW": "2.0"}
+RAN = ("passed", "failed")
+SRCROOT = "SRCROOT"
+
+
+def build_sarif(report: Mapping[str, Any]) -> dict[str, Any]:
+    """The SARIF log (a dict ready for json.dump)."""
+    root = Path((report.get("project") or {}).get("root") or ".")
+    runs: dict[str, dict[str, Any]] = {}
+    for check in report.get("checks") or []:
+        tool = finding_tool(check)
+        if tool is None or check.get("verdict") not in (*RAN, "error"):
+            continue
+        run = runs.get(tool) or runs.setdefault(tool, _new_run(tool, check, root))
+        _add(run, tool, check)
+    for run in runs.values():
+        del run["_rules"]
+    return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": list(runs.values())}
+
+
+def write_sarif(path: Path, report: Mapping[str, Any]) -> None:
+    write_text_atomic(path, json.dumps(build_sarif(report), indent=2) + "\n")
+
+
+def _new_run(tool: str, check: Mapping[str, Any], root: Path) -> dict[str, Any]:
+    driver: dict[str, Any] = {"name": tool, "informationUri": INFO_URI[tool], "rules": []}
+    version = str(check.get("tool") or "").partition(" ")[2].strip()
+    if version:
+        driver["version"] = version
+    return {
+        "tool": {"driver": driver},
+        "originalUriBaseIds": {SRCROOT: {"uri": root.resolve().as_uri() + "/"}},
+        "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": []}],
+        "results": [],
+        "_rules": {},  # rule id -> index, dropped before returning
+    }
+
+
+def _add(run: dict[str, Any], tool: str, check: Mapping[str, Any]) -> None:
+    invocation = run["invocations"][0]
+    if check.get("verdict") == "error":
+        invocation["executionSuccessful"] = False
+        invocation["toolExecutionNotifications"].append(
+            {"level": "error", "message": {"text": str(check.get("message") or "tool error")}})
+    for f in check.get("findings") or []:
+        code = str(f.get("code") or f"{tool}-finding")
+        if tool == "bandit" and code == "ERROR":  # a file bandit could not scan: not a result
+            invocation["toolExecutionNotifications"].append(_notification(f))
+            continue
+        severity = str(f.get("severity") or "").split("/")[0].upper()
+        level = LEVEL.get(severity, "warning") if tool == "bandit" else "error"
+        index = _rule(run, tool, code, severity)
+        result: dict[str, Any] = {
+            "ruleId": code,
+            "ruleIndex": index,
+            "level": level,
+            "message": {"text": str(f.get("message") or code)},
+            "locations": [_location(f)],
+        }
+        if f.get("severity"):
+            result["properties"] = {"severity": str(f["severity"])}
+        run["results"].append(result)
+
+
+def _rule(run: dict[str, Any], tool: str, code: str, severity: str) -> int:
+    rules = run["_rules"]
+    if code not in rules:
+        rule: dict[str, Any] = {"id": code, "shortDescription": {"text": f"{tool} {code}"}}
+        if tool == "bandit":
+            rule["properties"] = {"tags": ["security"]}
+        rules[code] = len(run["tool"]["driver"]["rules"])
+        run["tool"]["driver"]["rules"].append(rule)
+    rule = run["tool"]["driver"]["rules"][rules[code]]
+    if tool == "bandit" and severity in SECURITY_SEVERITY:  # the worst seen for this rule
+        current = float(rule["properties"].get("security-severity", "0"))
+        if float(SECURITY_SEVERITY[severity]) > current:
+            rule["properties"]["security-severity"] = SECURITY_SEVERITY[severity]
+    return rules[code]
+
+
+def _location(f: Mapping[str, Any]) -> dict[str, Any]:
+    path = str(f.get("path") or "")
+    artifact = ({"uri": Path(path).as_uri()} if Path(path).is_absolute()
+                else {"uri": _uri(path), "uriBaseId": SRCROOT})
+    physical: dict[str, Any] = {"artifactLocation": artifact}
+    region = {}
+    if isinstance(f.get("line"), int) and f["line"] >= 1:
+        region["startLine"] = f["line"]
+        if isinstance(f.get("col"), int) and f["col"] >= 1:
+            region["startColumn"] = f["col"]
+    if region:
+        physical["region"] = region
+    return {"physicalLocation": physical}
+
+
+def _notification(f: Mapping[str, Any]) -> dict[str, Any]:
+    return {"level": "error", "message": {"text": str(f.get("message") or "error")},
+            "locations": [_location(f)]}
+
+
+def _uri(path: str) -> str:
+    """A relative URI reference: forward slashes, unsafe characters percent-encoded."""
+    return quote(Path(path).as_posix()) if path else "."
