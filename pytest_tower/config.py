@@ -35,6 +35,8 @@ SETTINGS: dict[str, Option] = {
     "timeout": Option("duration", "default timeout of every check"),
     "baseline": Option("str", "the accepted metrics that 'baseline' conditions compare with",
                        default=".tower/baseline.json"),
+    "history": Option("str", "every run's report is appended here (one JSON line a run)",
+                      default=".tower/history.jsonl"),
 }
 COMMON: dict[str, Option] = {
     "tool": Option("str", "the check type, when the check's name is not the tool's"),
@@ -87,6 +89,7 @@ class Pipeline:
     stages: tuple[Stage, ...]
     report: str | None = None
     baseline: str = ".tower/baseline.json"
+    history: str = ".tower/history.jsonl"
     environments: Mapping[str, EnvEntry] = field(default_factory=dict)
 
     @property
@@ -159,6 +162,7 @@ class _Reader:
             stages.append(Stage(ENV_STAGE, env_checks, self.locate(ENV_STAGE, None)))
         return Pipeline(self.path, tuple(stages), settings.get("report"),
                         settings.get("baseline", SETTINGS["baseline"].default),
+                        settings.get("history", SETTINGS["history"].default),
                         self.environments)
 
     def environment_check(self, env: EnvEntry) -> CheckSpec:

@@ -49,7 +49,51 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="also deploy to the promote-only environments (production) once every gate "
         "before them held; without it production is never touched",
     )
+    for name, what in (("markdown", "a Markdown summary (also appended to "
+                                     "$GITHUB_STEP_SUMMARY when set)"),
+                       ("sarif", "one SARIF 2.1.0 file of ruff and bandit findings"),
+                       ("html", "one self-contained HTML page with trends from history")):
+        group.addoption(f"--tower-{name}", metavar="PATH", default=None, help=f"write {what}")
+    group.addoption(
+        "--tower-history-keep",
+        metavar="N",
+        type=_positive_int,
+        default=None,
+        help="keep only the last N runs in the history (default: all)",
+    )
+    group.addoption(
+        "--tower-show",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="METRIC",
+        help="print the last run and a metric's trend from the history, then exit "
+        "(e.g. violations, lint::ruff:violations, duration)",
+    )
     parser.addini("tower_config", "the gates file, relative to the ini file", default=None)
+
+
+def _positive_int(text: str) -> int:
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("keep at least 1 run")
+    return value
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    """--tower-show: a look at the history for people without a browser; runs nothing."""
+    metric = config.getoption("tower_show")
+    if metric is None:
+        return None
+    from pytest_tower.show import show_history
+
+    return show_history(config, metric or None)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -113,6 +113,10 @@ def _shown_path(path: Path, cwd: Path) -> Path:
         return path
 
 
+def _under(base: Path, value: str | None) -> Path | None:
+    return base / value if value else None
+
+
 def _is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
@@ -134,6 +138,7 @@ class TowerSession:
         self.recording_baseline = bool(config.getoption("tower_update_baseline"))
         self.baseline_message = ""
         self.env_hooks: Any = None
+        self.publish_lines: list[str] = []
 
     @property
     def run_dir(self) -> Path:
@@ -246,10 +251,20 @@ class TowerSession:
             self.env_hooks.finish()
         if self.recording_baseline:
             self._record_baseline()
-        if self.report_path is not None:
-            from pytest_tower.report.json_report import build_report, write_report
+        from pytest_tower.report.json_report import build_report, write_report
+        from pytest_tower.report.publish import publish
 
-            write_report(self.report_path, build_report(self))
+        report = build_report(self)
+        if self.report_path is not None:
+            write_report(self.report_path, report)
+        option, here = self.config.getoption, self.config.invocation_params.dir
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        self.publish_lines = publish(
+            report, root=self.pipeline.root, history=self.pipeline.root / self.pipeline.history,
+            keep=option("tower_history_keep"),
+            markdown=_under(here, option("tower_markdown")),
+            sarif=_under(here, option("tower_sarif")), html=_under(here, option("tower_html")),
+            write_line=reporter.write_line if reporter is not None else print)
 
     def _record_baseline(self) -> None:
         if self.verdict is None or not self.verdict.passed:

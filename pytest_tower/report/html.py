@@ -51,8 +51,10 @@ ol.timeline li{padding:0 18px 0 0;min-width:120px;border-top:2px solid var(--lin
  margin-top:7px}
 ol.timeline li::before{content:"";display:block;width:12px;height:12px;border-radius:50%;
  background:var(--muted);margin:-7px 0 6px}
-li.s-deployed::before{background:#0969da}li.s-verified::before{background:var(--ok)}
-li.s-rolled-back::before{background:var(--err)}li.s-failed::before{background:var(--bad)}
+ol.timeline li.s-deployed::before{background:#0969da}
+ol.timeline li.s-verified::before{background:var(--ok)}
+ol.timeline li.s-rolled-back::before{background:var(--err)}
+ol.timeline li.s-failed::before{background:var(--bad)}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(330px,1fr));gap:12px}
 figure.chart{margin:0;background:#fff;border:1px solid var(--line);border-radius:8px;
  padding:10px}
@@ -155,7 +157,8 @@ def _findings(check: Mapping[str, Any]) -> str:
                      f"{esc(f.get('severity'))} {esc(f.get('message'))}</li>")
     more = (f"<li>… and {len(findings) - MAX_FINDINGS} more</li>"
             if len(findings) > MAX_FINDINGS else "")
-    return (f"<details><summary>{len(findings)} findings</summary>"
+    noun = "finding" if len(findings) == 1 else "findings"
+    return (f"<details><summary>{len(findings)} {noun}</summary>"
             f"<ul>{''.join(items)}{more}</ul></details>")
 
 
@@ -194,11 +197,11 @@ def _chart(runs: Sequence[Mapping[str, Any]], key: str) -> str:
     if not points:
         return ""
     low, high = min(v for _, v in points), max(v for _, v in points)
-    span = (high - low) or (abs(high) or 1.0)
     step = (W - 2 * PAD - 30) / max(len(runs) - 1, 1)
 
     def xy(i: int, v: float) -> tuple[float, float]:
-        return round(PAD + 30 + i * step, 1), round(H - PAD - (v - low) / span * (H - 2 * PAD), 1)
+        share = (v - low) / (high - low) if high > low else 0.5  # a flat series: mid-height
+        return round(PAD + 30 + i * step, 1), round(H - PAD - share * (H - 2 * PAD), 1)
 
     coords = [xy(i, v) for i, v in points]
     circles = "".join(

@@ -68,6 +68,12 @@ def cell(text: Any) -> str:
     return html.escape(one_line, quote=False).replace("|", "&#124;")
 
 
+def code(text: Any) -> str:
+    """Text for a code span in a table: entities would show literally there, so none."""
+    one_line = " ".join(str(text).split()).replace("`", "'").replace("|", "\\|")
+    return f"`{one_line}`"
+
+
 def describe(condition: Mapping[str, Any]) -> str:
     """`✓ violations == 0: measured 2 vs == 0` (warn-level ones say so)."""
     passed = condition.get("passed")
@@ -77,7 +83,7 @@ def describe(condition: Mapping[str, Any]) -> str:
     threshold = condition.get("threshold")
     wanted = (f"{condition.get('op', '')} {format_value(threshold, unit)}"
               if isinstance(threshold, (int, float)) else "no threshold yet")
-    text = f"{mark} `{cell(condition.get('expr', '?'))}`: measured {measured} vs {wanted}"
+    text = f"{mark} {code(condition.get('expr', '?'))}: measured {measured} vs {wanted}"
     if "baseline" in condition:
         text += (" (no baseline yet)" if condition["baseline"] is None
                  else f" (baseline {format_value(condition['baseline'], unit)})")
@@ -108,7 +114,7 @@ def _details(checks: list[Mapping[str, Any]]) -> list[str]:
         for f in findings[:MAX_FINDINGS]:
             where = ":".join(str(x) for x in (f.get("path"), f.get("line"), f.get("col"))
                              if x not in (None, ""))
-            parts = [f"`{cell(where)}`" if where else "", cell(f.get("code", "")),
+            parts = [code(where) if where else "", cell(f.get("code", "")),
                      cell(f.get("severity", "")), cell(f.get("message", ""))]
             out.append("- " + " ".join(p for p in parts if p))
         if len(findings) > MAX_FINDINGS:

@@ -28,23 +28,28 @@ RAN = ("passed", "failed")
 SRCROOT = "SRCROOT"
 
 
-def build_sarif(report: Mapping[str, Any]) -> dict[str, Any]:
-    """The SARIF log (a dict ready for json.dump)."""
-    root = Path((report.get("project") or {}).get("root") or ".")
+def build_sarif(report: Mapping[str, Any], source_root: Path | None = None) -> dict[str, Any]:
+    """The SARIF log (a dict ready for json.dump).
+
+    URIs are relative to `source_root` (give the checkout, e.g. $GITHUB_WORKSPACE, when the
+    project lives in a subfolder of the repository), else to the project root.
+    """
+    project = Path((report.get("project") or {}).get("root") or ".")
+    root = source_root if source_root is not None else project
     runs: dict[str, dict[str, Any]] = {}
     for check in report.get("checks") or []:
         tool = finding_tool(check)
         if tool is None or check.get("verdict") not in (*RAN, "error"):
             continue
         run = runs.get(tool) or runs.setdefault(tool, _new_run(tool, check, root))
-        _add(run, tool, check)
+        _add(run, tool, check, project, root)
     for run in runs.values():
         del run["_rules"]
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": list(runs.values())}
 
 
-def write_sarif(path: Path, report: Mapping[str, Any]) -> None:
-    write_text_atomic(path, json.dumps(build_sarif(report), indent=2) + "\n")
+def write_sarif(path: Path, report: Mapping[str, Any], source_root: Path | None = None) -> None:
+    write_text_atomic(path, json.dumps(build_sarif(report, source_root), indent=2) + "\n")
 
 
 def _new_run(tool: str, check: Mapping[str, Any], root: Path) -> dict[str, Any]:
@@ -61,7 +66,8 @@ def _new_run(tool: str, check: Mapping[str, Any], root: Path) -> dict[str, Any]:
     }
 
 
-def _add(run: dict[str, Any], tool: str, check: Mapping[str, Any]) -> None:
+def _add(run: dict[str, Any], tool: str, check: Mapping[str, Any], project: Path,
+         root: Path) -> None:
     invocation = run["invocations"][0]
     if check.get("verdict") == "error":
         invocation["executionSuccessful"] = False
@@ -70,7 +76,7 @@ def _add(run: dict[str, Any], tool: str, check: Mapping[str, Any]) -> None:
     for f in check.get("findings") or []:
         code = str(f.get("code") or f"{tool}-finding")
         if tool == "bandit" and code == "ERROR":  # a file bandit could not scan: not a result
-            invocation["toolExecutionNotifications"].append(_notification(f))
+            invocation["toolExecutionNotifications"].append(_notification(f, project, root))
             continue
         severity = str(f.get("severity") or "").split("/")[0].upper()
         level = LEVEL.get(severity, "warning") if tool == "bandit" else "error"
@@ -80,7 +86,7 @@ def _add(run: dict[str, Any], tool: str, check: Mapping[str, Any]) -> None:
             "ruleIndex": index,
             "level": level,
             "message": {"text": str(f.get("message") or code)},
-            "locations": [_location(f)],
+            "locations": [_location(f, project, root)],
         }
         if f.get("severity"):
             result["properties"] = {"severity": str(f["severity"])}
@@ -103,8 +109,8 @@ def _rule(run: dict[str, Any], tool: str, code: str, severity: str) -> int:
     return rules[code]
 
 
-def _location(f: Mapping[str, Any]) -> dict[str, Any]:
-    path = str(f.get("path") or "")
+def _location(f: Mapping[str, Any], project: Path, root: Path) -> dict[str, Any]:
+    path = _rebase(str(f.get("path") or ""), project, root)
     artifact = ({"uri": Path(path).as_uri()} if Path(path).is_absolute()
                 else {"uri": _uri(path), "uriBaseId": SRCROOT})
     physical: dict[str, Any] = {"artifactLocation": artifact}
@@ -118,9 +124,20 @@ def _location(f: Mapping[str, Any]) -> dict[str, Any]:
     return {"physicalLocation": physical}
 
 
-def _notification(f: Mapping[str, Any]) -> dict[str, Any]:
+def _notification(f: Mapping[str, Any], project: Path, root: Path) -> dict[str, Any]:
     return {"level": "error", "message": {"text": str(f.get("message") or "error")},
-            "locations": [_location(f)]}
+            "locations": [_location(f, project, root)]}
+
+
+def _rebase(path: str, project: Path, root: Path) -> str:
+    """A finding's path (relative to the project) made relative to `root` if it lies inside."""
+    if not path or project == root:
+        return path
+    full = Path(path) if Path(path).is_absolute() else project / path
+    try:
+        return full.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(full.resolve())
 
 
 def _uri(path: str) -> str:

@@ -37,6 +37,8 @@ def write_summary(tr: Any, tower: TowerSession) -> None:
             tr.write_line(line, bold=True)
     if tower.baseline_message:
         tr.write_line(tower.baseline_message)
+    for line in tower.publish_lines:
+        tr.write_line(line)
     verdict = tower.verdict
     assert verdict is not None
     tr.write_sep("=", verdict.line, bold=True, green=verdict.passed, red=not verdict.passed)

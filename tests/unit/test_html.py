@@ -1,0 +1,75 @@
+"""The HTML page as text: self-contained, escaped, one circle per run with a value.
+
+(tests/integration/test_html_chromium.py loads it in a real browser.)
+"""
+
+from __future__ import annotations
+
+import re
+
+from pytest_tower.report.html import render_html
+
+
+def run(n: int, **metrics: float) -> dict:
+    return {"verdict": "passed", "started": f"run-{n}", "duration_s": 10.0 + n,
+            "checks": [{"stage": "lint", "check": "ruff", "metrics": metrics}]}
+
+
+REPORT = {"schema": 1, "verdict": "passed", "summary": "TOWER GATE PASSED: 1 of 1 checks passed",
+          "started": "2026-01-01T00:00:00Z", "duration_s": 3.0,
+          "project": {"root": "/p", "commit": "abc"},
+          "checks": [{"stage": "lint", "check": "ruff", "verdict": "passed", "tool": "ruff 0.17.6",
+                      "metrics": {"violations": 0}, "duration_s": 0.1, "findings": [],
+                      "conditions": [{"expr": "violations <= 3", "op": "<=", "threshold": 3.0,
+                                      "unit": "", "actual": 0, "passed": True,
+                                      "level": "fail"}]}],
+          "environments": []}
+
+
+def charts(page: str) -> dict[str, int]:
+    found = re.findall(r'<figure class="chart" data-series="([^"]+)" data-points="(\d+)">(.*?)'
+                       r"</figure>", page, re.S)
+    counts = {}
+    for series, points, body in found:
+        assert body.count("<circle") == int(points)
+        counts[series] = int(points)
+    return counts
+
+
+def test_nothing_is_loaded_from_elsewhere() -> None:
+    page = render_html(REPORT, [run(1, violations=1)])
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<script" not in page and "<link" not in page and "@import" not in page
+    assert not re.search(r"""(src|href)\s*=""", page)
+    assert not re.search(r"url\(", page)
+    assert "default-src 'none'" in page  # and the browser would refuse it anyway
+
+
+def test_one_point_per_run_that_has_the_value() -> None:
+    history = [run(1, violations=3), run(2), run(3, violations=1, coverage=91.5)]
+    assert charts(render_html(REPORT, history)) == {
+        "lint::ruff:coverage": 1, "lint::ruff:violations": 2, "duration": 3}
+
+
+def test_only_the_last_runs_are_drawn() -> None:
+    history = [run(n, violations=n) for n in range(100)]
+    page = render_html(REPORT, history, last=30)
+    assert charts(page) == {"lint::ruff:violations": 30, "duration": 30}
+    assert 'data-value="99"' in page and 'data-value="69"' not in page
+
+
+def test_conditions_show_measured_against_threshold() -> None:
+    page = render_html(REPORT, [])
+    assert ('<li class="c-ok"><code>violations &lt;= 3</code> measured <b>0</b> vs &lt;= 3'
+            in page)
+    assert "No history yet" in page and "No deployments in this run." in page
+
+
+def test_everything_is_escaped() -> None:
+    evil = "<b onmouseover=x>&\"'"
+    report = REPORT | {"summary": evil,
+                       "environments": [{"env": evil, "events": [{"release": evil,
+                                                                  "status": evil}]}]}
+    page = render_html(report, [run(1, **{"v<x>": 1.0}) | {"started": evil}])
+    assert "<b onmouseover" not in page
+    assert "&lt;b onmouseover=x&gt;&amp;&quot;&#x27;" in page
