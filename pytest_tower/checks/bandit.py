@@ -1,0 +1,246 @@
+"""Security gate: bandit over the project's Python files, read from its JSON report.
+
+Traps defended (TOOLS.md): bandit exits 0 on a syntax error or a missing path
+(only `errors[]` says so) and 1 on any finding, even LOW, so its exit code is
+ignored and the report read; `metrics._totals` ignores severity/confidence
+filters, so counts come from `results[]`; bandit's own `-b` baseline hides
+repeats of an issue type, so the baseline is compared here, finding by finding.
+bandit is single-threaded: the files are sharded over the cores (_bandit_scan).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pytest_tower.checks import _bandit_scan as scan
+from pytest_tower.model import (
+    CheckContext,
+    CheckType,
+    Finding,
+    Measurement,
+    MetricSpec,
+    Option,
+    ToolError,
+)
+
+LEVELS = ("low", "medium", "high")
+RANK = {"LOW": 1, "MEDIUM": 2, "HIGH": 3}
+REPORT = "bandit.json"
+_CODE_LINE = re.compile(r"^(\d+) (.*)$")
+
+
+def run(ctx: CheckContext) -> Measurement:
+    opts = ctx.options
+    where = f"[{ctx.check_id.replace('::', '.')}]"
+    missing = [p for p in opts["paths"] if not (ctx.root / p).exists()]
+    if missing:
+        raise ToolError(
+            f"nothing to scan at {', '.join(map(repr, missing))}: no such path under {ctx.root}",
+            fix=f"fix `paths` in {where}",
+        )
+    baseline = _load_baseline(ctx.root, opts["baseline"], where) if opts["baseline"] else None
+    extra: list[str] = []
+    ini = scan.find_ini(ctx.root, opts["paths"])
+    if ini is not None:
+        extra += ["--ini", str(ini)]
+    bandit_excludes = scan.ini_excludes(ini) or list(scan.BANDIT_EXCLUDES)
+    if opts["config"]:
+        config = ctx.root / opts["config"]
+        extra += ["-c", str(config)]
+        bandit_excludes += _config_excludes(config, where)
+    files = scan.discover(ctx.root, opts["paths"], [*scan.EXTRA_EXCLUDES, *opts["exclude"]],
+                          bandit_excludes)
+    if not files:
+        raise ToolError(
+            f"no Python files to scan under {', '.join(opts['paths'])}: nothing was checked",
+            fix=f"point `paths` in {where} at your sources, or loosen `exclude`",
+        )
+    jobs = opts["jobs"] or os.cpu_count() or 1
+    parts = scan.shards(ctx.root, files, jobs)
+    report, version = scan.scan(ctx, opts["executable"], parts, extra, jobs)
+    if not [k for k in report["metrics"] if k != scan.TOTALS]:
+        raise ToolError("bandit scanned no files although it was given "
+                        f"{len(files)}", fix="run bandit by hand on one of them")
+    measurement = measure(report, ctx.root, opts["min_confidence"], baseline)
+    measurement.tool = version
+    measurement.notes.append(f"bandit scanned {len(files)} files in {len(parts)} "
+                             f"process{'es' if len(parts) > 1 else ''}, "
+                             f"{min(jobs, len(parts))} at a time")
+    ctx.artifacts_dir.mkdir(parents=True, exist_ok=True)
+    merged = ctx.artifacts_dir / REPORT
+    merged.write_text(json.dumps(report, indent=1), encoding="utf-8")
+    measurement.artifacts["report"] = str(merged)
+    return measurement
+
+
+def measure(report: Mapping[str, Any], root: Path, min_confidence: str,
+            baseline: list[dict[str, Any]] | None) -> Measurement:
+    """Metrics and findings from a (merged) bandit JSON report."""
+    results = [_checked(r) for r in report["results"]]
+    known = 0
+    if baseline is not None:
+        results, known = _new_findings(results, baseline, root)
+    floor = RANK[min_confidence.upper()]
+    counted = [r for r in results if RANK.get(r["issue_confidence"], 0) >= floor]
+    severities = Counter(r["issue_severity"] for r in counted)
+    totals = report["metrics"].get(scan.TOTALS) or {}
+    metrics: dict[str, float] = {
+        "high": severities["HIGH"],
+        "medium": severities["MEDIUM"],
+        "low": severities["LOW"],
+        "findings": len(counted),
+        "errors": len(report["errors"]),
+        "nosec": int(totals.get("nosec", 0)) + int(totals.get("skipped_tests", 0)),
+        "files": len([k for k in report["metrics"] if k != scan.TOTALS]),
+        "baselined": known,
+    }
+    metrics.update({f"findings[{k}]": n for k, n in
+                    Counter(r["test_id"] for r in counted).items()})
+    errors = [Finding(_relative(str(e.get("filename", "?")), root), code="ERROR",
+                      message=f"bandit could not scan this file: {e.get('reason', '?')}")
+              for e in report["errors"] if isinstance(e, dict)]
+    findings = sorted(
+        (Finding(_relative(r["filename"], root), r["line_number"], code=r["test_id"],
+                 severity=f"{r['issue_severity']}/{r['issue_confidence']}",
+                 message=r["issue_text"]) for r in counted),
+        key=lambda f: (-RANK.get(f.severity.split("/")[0], 0), f.path, f.line or 0, f.code),
+    )
+    return Measurement(metrics, sorted(errors, key=lambda f: f.path) + findings)
+
+
+def _checked(result: dict[str, Any]) -> dict[str, Any]:
+    need = ("filename", "test_id", "issue_severity", "issue_confidence", "issue_text")
+    if any(not isinstance(result.get(k), str) for k in need) or not isinstance(
+            result.get("line_number"), int):
+        raise ToolError(f"bandit reported a finding this gate cannot read: {result!r:.300}",
+                        fix="use bandit >= 1.9, whose JSON report this gate reads")
+    return result
+
+
+def _new_findings(results: list[dict[str, Any]], baseline: list[dict[str, Any]],
+                  root: Path) -> tuple[list[dict[str, Any]], int]:
+    """Drop one current finding per matching baseline finding: same file, test and
+    text, preferring one on the same source line so a moved line still matches."""
+    def key(r: Mapping[str, Any], exact: bool) -> tuple[str, ...]:
+        return (_relative(str(r.get("filename")), root), str(r.get("test_id")),
+                str(r.get("issue_text")), _source(r) if exact else "")
+
+    left, remaining, known = list(results), list(baseline), 0
+    for exact in (True, False):
+        pool: dict[tuple[str, ...], list[int]] = {}
+        for i, b in enumerate(remaining):
+            pool.setdefault(key(b, exact), []).append(i)
+        used: set[int] = set()
+        keep = []
+        for r in left:
+            matches = pool.get(key(r, exact))
+            if matches:
+                used.add(matches.pop())
+                known += 1
+            else:
+                keep.append(r)
+        left = keep
+        remaining = [b for i, b in enumerate(remaining) if i not in used]
+    return left, known
+
+
+def _source(result: Mapping[str, Any]) -> str:
+    """The reported line of code itself, without bandit's line-number prefix."""
+    for line in str(result.get("code", "")).splitlines():
+        match = _CODE_LINE.match(line)
+        if match and int(match.group(1)) == result.get("line_number"):
+            return match.group(2).strip()
+    return ""
+
+
+def _load_baseline(root: Path, name: str, where: str) -> list[dict[str, Any]]:
+    path = root / name
+    fix = (f"create it with `bandit -r <paths> -f json -o {name}` (or copy the gate's "
+           f"artifact {REPORT}), or fix `baseline` in {where}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ToolError(f"baseline {name!r} does not exist under {root}", fix=fix) from None
+    except (OSError, ValueError) as exc:
+        raise ToolError(f"baseline {name!r} is not a readable JSON file: {exc}",
+                        fix=fix) from None
+    results = data.get("results") if isinstance(data, dict) else None
+    if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
+        raise ToolError(f"baseline {name!r} is not a bandit JSON report (no results list)",
+                        fix=fix)
+    return results
+
+
+def _config_excludes(config: Path, where: str) -> list[str]:
+    """`exclude_dirs` of a bandit config (YAML or pyproject [tool.bandit])."""
+    try:
+        text = config.read_text(encoding="utf-8")
+        if config.suffix == ".toml":
+            import tomllib
+
+            data = tomllib.loads(text).get("tool", {}).get("bandit", {})
+        else:
+            import yaml
+
+            data = yaml.safe_load(text) or {}
+    except Exception as exc:
+        raise ToolError(f"cannot read bandit config {config}: {exc}",
+                        fix=f"fix the file or `config` in {where}") from None
+    dirs = data.get("exclude_dirs", []) if isinstance(data, dict) else []
+    return [str(d) for d in dirs] if isinstance(dirs, list) else []
+
+
+def _relative(filename: str, root: Path) -> str:
+    path = Path(os.path.normpath(filename))
+    if path.is_absolute():
+        with contextlib.suppress(ValueError):
+            path = path.relative_to(root)
+    return path.as_posix()
+
+
+def validate(options: Mapping[str, Any]) -> None:
+    if not options["paths"]:
+        raise ValueError("`paths` is empty: name the folders or files bandit should scan")
+    if options["jobs"] < 0:
+        raise ValueError("`jobs` must be 0 (one per core) or more")
+
+
+CHECK_TYPE = CheckType(
+    name="bandit",
+    run=run,
+    help="Security lint with bandit, its files split over the cores; counts from the report.",
+    metrics=[
+        MetricSpec("high", help="HIGH severity findings at or above min_confidence"),
+        MetricSpec("medium", help="MEDIUM severity findings at or above min_confidence"),
+        MetricSpec("low", help="LOW severity findings at or above min_confidence"),
+        MetricSpec("findings", help="findings counted; findings[B602] counts one test",
+                   keyed=True, key_default=0),
+        MetricSpec("errors", help="files bandit could not scan (syntax errors...)"),
+        MetricSpec("nosec", help="findings suppressed by # nosec comments"),
+        MetricSpec("files", help="Python files bandit scanned"),
+        MetricSpec("baselined", help="findings hidden because the baseline has them"),
+    ],
+    options={
+        "paths": Option("str_list", "files and folders to scan, relative to gates.toml",
+                        default=["."]),
+        "min_confidence": Option("str", "count findings of this confidence or higher",
+                                 default="low", choices=LEVELS),
+        "baseline": Option("str", "a bandit JSON report: only findings not in it count"),
+        "exclude": Option("str_list", "folders (path parts) or globs not to scan, besides "
+                          ".venv, venv, build, dist, node_modules...", default=[]),
+        "config": Option("str", "bandit config file passed as -c (YAML or pyproject.toml)"),
+        "jobs": Option("int", "bandit processes in parallel; 0 = one per core", default=0),
+        "executable": Option("str", "the bandit binary to run", default="bandit"),
+    },
+    default_conditions=["high == 0", "medium == 0"],
+    implied_conditions=["errors == 0"],
+    default_timeout=300.0,
+    validate=validate,
+)

@@ -1,0 +1,253 @@
+"""The bandit gate driving the real bandit on tmp projects; fake bandits only for faults."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import no_traceback, read_report
+
+BAD = """\
+import subprocess
+import yaml
+
+password = "hunter2secret"
+
+def run(cmd):
+    subprocess.call(cmd, shell=True)
+    return yaml.load(open("x"))
+"""
+CLEAN = "def add(a, b):\n    return a + b\n"
+GATE = """\
+[security.bandit]
+paths = ["src"]
+"""
+
+
+def bandit_exe() -> str:
+    return str(Path(sys.executable).with_name("bandit"))
+
+
+def project(pytester: pytest.Pytester, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = pytester.path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+
+
+def run_gate(pytester: pytest.Pytester) -> tuple[pytest.RunResult, dict[str, Any]]:
+    result = pytester.runpytest("--tower", "-p", "no:cacheprovider", "--tower-report", "r.json")
+    report_path = pytester.path / "r.json"
+    report = read_report(report_path) if report_path.exists() else {}
+    return result, report
+
+
+def check(report: dict[str, Any]) -> dict[str, Any]:
+    (only,) = report["checks"]
+    return only
+
+
+def test_counts_each_severity_from_results(pytester, gates):
+    project(pytester, {"src/app.py": BAD})
+    gates(GATE)
+    result, report = run_gate(pytester)
+    c = check(report)
+    assert c["verdict"] == "failed"
+    m = c["metrics"]
+    assert (m["high"], m["medium"], m["low"], m["findings"], m["errors"]) == (1, 1, 2, 4, 0)
+    assert (m["findings[B602]"], m["findings[B506]"], m["findings[B105]"], m["files"]) == (
+        1, 1, 1, 1)
+    assert result.ret == 1
+    result.stdout.fnmatch_lines([
+        "*src/app.py:7 B602 HIGH/HIGH subprocess call with shell=True identified*",
+        "*src/app.py:8 B506 MEDIUM/HIGH Use of unsafe yaml load*",
+        "*src/app.py:4 B105 LOW/MEDIUM Possible hardcoded password: 'hunter2secret'*",
+    ])
+    result.stdout.fnmatch_lines(["*TOWER GATE FAILED: 1 of 1 checks failed (1 failed)*"])
+    assert no_traceback(result.stdout.str())
+
+
+def test_syntax_error_file_fails_the_gate_and_is_named(pytester, gates):
+    project(pytester, {"src/ok.py": CLEAN, "src/broken.py": "def broken(:\n    pass\n"})
+    gates(GATE)
+    result, report = run_gate(pytester)
+    c = check(report)
+    assert (c["verdict"], c["metrics"]["errors"], c["metrics"]["findings"]) == ("failed", 1, 0)
+    assert [r["expr"] for r in c["conditions"] if r["passed"] is False] == ["errors == 0"]
+    result.stdout.fnmatch_lines(["*src/broken.py ERROR bandit could not scan this file*"])
+    assert result.ret == 1
+
+
+def test_clean_module_passes(pytester, gates):
+    project(pytester, {"src/ok.py": CLEAN})
+    gates(GATE)
+    result, report = run_gate(pytester)
+    c = check(report)
+    assert (c["verdict"], c["metrics"]["findings"], c["metrics"]["files"]) == ("passed", 0, 1)
+    assert c["tool"].startswith("bandit 1.")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["*TOWER GATE PASSED*"])
+
+
+def test_nosec_comments_are_counted(pytester, gates):
+    project(pytester, {"src/app.py": """\
+        import subprocess  # nosec B404
+
+        def run(cmd):
+            subprocess.call(cmd, shell=True)  # nosec
+            subprocess.call(cmd + "x", shell=True)  # nosec B602
+        """})
+    gates(GATE)
+    result, report = run_gate(pytester)
+    m = check(report)["metrics"]
+    assert (m["nosec"], m["high"], m["findings"]) == (3, 0, 0)
+    assert result.ret == 0
+
+
+def test_baseline_hides_only_known_findings(pytester, gates):
+    project(pytester, {"src/app.py": BAD})
+    subprocess.run([bandit_exe(), "-r", "src", "-f", "json", "-q", "-o", "base.json"],
+                   cwd=pytester.path, check=False)
+    # Lines move, and a repeat of a known issue type appears (bandit -b would hide it).
+    project(pytester, {"src/app.py": "# moved\n\n" + BAD
+                       + "\ndef again(cmd):\n    subprocess.call(cmd, shell=True)\n"})
+    gates(GATE + 'baseline = "base.json"\n')
+    result, report = run_gate(pytester)
+    c = check(report)
+    m = c["metrics"]
+    assert (m["high"], m["medium"], m["low"], m["baselined"]) == (1, 0, 0, 4)
+    assert [(f["path"], f["line"], f["code"]) for f in c["findings"]] == [
+        ("src/app.py", 13, "B602")]
+    assert result.ret == 1
+
+
+def test_missing_baseline_is_an_error(pytester, gates):
+    project(pytester, {"src/ok.py": CLEAN})
+    gates(GATE + 'baseline = "nope.json"\n')
+    result, report = run_gate(pytester)
+    c = check(report)
+    assert c["verdict"] == "error"
+    assert "baseline 'nope.json' does not exist" in c["message"]
+    assert result.ret == 1
+
+
+def test_missing_path_is_an_error(pytester, gates):
+    project(pytester, {"src/ok.py": CLEAN})
+    gates('[security.bandit]\npaths = ["src", "lib"]\n')
+    result, report = run_gate(pytester)
+    c = check(report)
+    assert c["verdict"] == "error"
+    assert "'lib': no such path" in c["message"]
+    assert "TOWER GATE FAILED" in result.stdout.str()
+    assert result.ret == 1
+
+
+def test_tree_without_python_files_is_an_error(pytester, gates):
+    project(pytester, {"src/README.txt": "hi", "src/.venv/lib.py": BAD, "src/build/x.py": BAD})
+    gates(GATE)
+    result, report = run_gate(pytester)
+    c = check(report)
+    assert c["verdict"] == "error"
+    assert "no Python files to scan" in c["message"]
+    assert result.ret == 1
+
+
+def test_default_and_own_excludes(pytester, gates):
+    project(pytester, {"src/ok.py": CLEAN, "src/venv/x.py": BAD, "src/gen/y.py": BAD,
+                       "src/rebuild.py": CLEAN, "src/.git/z.py": BAD})
+    gates(GATE + 'exclude = ["src/gen"]\n')
+    result, report = run_gate(pytester)
+    c = check(report)
+    assert (c["verdict"], c["metrics"]["files"]) == ("passed", 2)
+    assert result.ret == 0
+
+
+@pytest.mark.parametrize(("level", "low", "findings"),
+                         [("low", 2, 4), ("medium", 2, 4), ("high", 1, 3)])
+def test_min_confidence_filters_counted_findings(pytester, gates, level, low, findings):
+    project(pytester, {"src/app.py": BAD})
+    gates(GATE + f'min_confidence = "{level}"\n')
+    result, report = run_gate(pytester)
+    m = check(report)["metrics"]
+    assert (m["low"], m["findings"], m["high"]) == (low, findings, 1)
+    assert result.ret == 1
+
+
+def test_unknown_min_confidence_is_a_config_error(pytester, gates):
+    gates(GATE + 'min_confidence = "extreme"\n')
+    result = pytester.runpytest("--tower", "-p", "no:cacheprovider")
+    assert result.ret == 4
+    assert "one of 'low', 'medium', 'high'" in result.stdout.str() + result.stderr.str()
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ('echo "this is not JSON"\n', "bandit wrote no report"),
+    ('while [ "$1" != "-o" ] && [ $# -gt 0 ]; do shift; done\n'
+     'echo "{garbage" > "$2"\necho garbage\n', "bandit's report is not JSON"),
+    ('echo "usage: bandit [-h]" >&2\nexit 2\n', "exited with code 2"),
+])
+def test_broken_bandit_is_an_error(pytester, gates, fake_tool, body, expected):
+    project(pytester, {"src/ok.py": CLEAN})
+    fake = fake_tool("bandit", body)
+    gates(GATE + f'executable = "{fake}"\n')
+    result, report = run_gate(pytester)
+    c = check(report)
+    assert c["verdict"] == "error"
+    assert expected in c["message"]
+    result.stdout.fnmatch_lines(["*TOWER GATE FAILED: 1 of 1 checks failed (1 error)*"])
+    assert no_traceback(result.stdout.str())
+    assert result.ret == 1
+
+
+def _generated_tree(root: Path, count: int) -> None:
+    snippets = [
+        "import subprocess\n\ndef f{i}(c):\n    subprocess.call(c, shell=True)\n",
+        "import yaml\n\ndef f{i}(p):\n    return yaml.load(open(p))\n",
+        'token = "s3cr3t-{i}"\n\ndef f{i}():\n    assert token  # nosec\n',
+        "def f{i}(x):\n    return eval(x)\n",
+        "def f{i}(a):\n    return a * {i}\n",
+    ]
+    for i in range(count):
+        sub = root / "src" / f"pkg{i % 7}"
+        sub.mkdir(parents=True, exist_ok=True)
+        body = "".join(snippets[(i + k) % len(snippets)].format(i=i * 10 + k) for k in range(3))
+        (sub / f"mod{i}.py").write_text(body * (1 + i % 4))
+    (root / "src" / "pkg0" / "broken.py").write_text("def broken(:\n")
+
+
+def test_sharded_run_finds_exactly_what_one_bandit_run_finds(pytester, gates):
+    _generated_tree(pytester.path, 60)
+    subprocess.run([bandit_exe(), "-r", "src", "-f", "json", "-q", "-o", "plain.json"],
+                   cwd=pytester.path, check=False)
+    plain = json.loads((pytester.path / "plain.json").read_text())
+    gates(GATE + "jobs = 3\n")
+    result, report = run_gate(pytester)
+    c = check(report)
+    assert "in 3 processes, 3 at a time" in c["notes"][0]
+    gate = {(f["path"], f["line"], f["code"], f["severity"]) for f in c["findings"]
+            if f["code"] != "ERROR"}
+    by_hand = {(r["filename"], r["line_number"], r["test_id"],
+                f"{r['issue_severity']}/{r['issue_confidence']}") for r in plain["results"]}
+    assert len(gate) == c["metrics"]["findings"] == len(plain["results"]) > 100
+    assert gate == by_hand
+    assert c["metrics"]["errors"] == len(plain["errors"]) == 1
+    assert c["metrics"]["nosec"] == plain["metrics"]["_totals"]["nosec"] > 0
+    assert c["metrics"]["files"] == 61
+    assert result.ret == 1
+
+
+def test_project_dot_bandit_file_is_honoured(pytester, gates):
+    project(pytester, {"src/app.py": BAD, "src/gen/y.py": BAD,
+                       ".bandit": "[bandit]\nexclude = src/gen\nskips = B404,B105\n"})
+    gates(GATE)
+    result, report = run_gate(pytester)
+    m = check(report)["metrics"]
+    assert (m["files"], m["low"], m["findings"], m["high"]) == (1, 0, 2, 1)
+    assert "findings[B404]" not in m
+    assert result.ret == 1
