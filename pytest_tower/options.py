@@ -58,6 +58,12 @@ def _duration(value: Any) -> float:
         raise OptionError(f'a duration such as "60s" or "500ms" ({exc})') from None
 
 
+def _int_or_auto(value: Any) -> int | str:
+    if value == "auto" or (type(value) is int and value >= 1):
+        return value
+    raise OptionError(f'a number of at least 1, or "auto", got {_show(value)}')
+
+
 def _table_list(value: Any) -> list[dict[str, Any]]:
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
         raise OptionError(f"a list of tables such as [{{ id = \"X\" }}], got {_show(value)}")
@@ -72,6 +78,7 @@ READERS: dict[str, Callable[[Any], Any]] = {
     "str_list": _str_list,
     "duration": _duration,
     "table_list": _table_list,
+    "int_or_auto": _int_or_auto,
 }
 
 

@@ -96,6 +96,34 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
     return show_history(config, metric or None)
 
 
+@pytest.fixture(scope="session")
+def tower_base_url() -> str:
+    """The URL of the deployment a test stage checks (its `base_url` or `environment`).
+
+    Outside a test stage of `pytest --tower` there is none, and tests using it skip.
+    """
+    import os
+
+    url = os.environ.get("TOWER_BASE_URL", "")
+    if not url:
+        pytest.skip("tower_base_url: no target for this run ($TOWER_BASE_URL is not set); "
+                    "set base_url or environment in the test stage's gates.toml table")
+    return url
+
+
+@pytest.fixture(scope="session")
+def tower_deployment() -> dict:  # type: ignore[type-arg]
+    """The deployment under test: url, release, version, artifact, sha256, log_path."""
+    import json
+    import os
+
+    data = os.environ.get("TOWER_DEPLOYMENT", "")
+    if not data:
+        pytest.skip("tower_deployment: this test stage has no environment; set "
+                    'environment = "staging" in its gates.toml table')
+    return json.loads(data)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("tower"):
         from pytest_tower.session import start

@@ -74,7 +74,7 @@ def run_tool(
     tool: str = "",
     fix: str = "",
     timeout_label: str = "",
-    env: Mapping[str, str] | None = None,
+    env: Mapping[str, str | None] | None = None,
 ) -> ToolRun:
     """Run argv and return its output, or raise ToolError saying why not."""
     argv = [str(a) for a in argv]
@@ -99,7 +99,7 @@ def run_tool(
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env=None if env is None else {**os.environ, **env},
+            env=None if env is None else _environ(env),
             start_new_session=True,  # so a timeout kills the tool's children too
         )
     except OSError as exc:
@@ -138,6 +138,14 @@ def run_tool(
             fix=fix or "read the tool's message above",
         )
     return ToolRun(argv, proc.returncode, stdout, stderr, duration)
+
+
+def _environ(changes: Mapping[str, str | None]) -> dict[str, str]:
+    """os.environ with `changes` applied; a value of None removes the variable."""
+    merged = {**os.environ, **{k: v for k, v in changes.items() if v is not None}}
+    for key in [k for k, v in changes.items() if v is None]:
+        merged.pop(key, None)
+    return merged
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:

@@ -1,0 +1,176 @@
+"""Read what a child pytest run left behind: its event log and coverage JSON. No I/O
+beyond reading those files, no subprocesses: the `tests` check type decides
+what is fail-closed, this module only turns files into numbers and findings.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pytest_tower.model import Finding
+
+OUTCOMES = ("passed", "failed", "errors", "skipped", "xfailed", "xpassed")
+LEAST_COVERED = 5
+
+
+@dataclass
+class CaseResult:
+    nodeid: str
+    outcome: str = ""
+    duration: float = 0.0
+    reason: str = ""
+    finished: bool = False
+    crashed: bool = False
+
+
+@dataclass
+class Suite:
+    """The child's run as its event log tells it (see child_plugin)."""
+
+    tests: dict[str, CaseResult] = field(default_factory=dict)
+    collect_errors: list[tuple[str, str]] = field(default_factory=list)
+    collected: int = 0
+    workers_down: list[str] = field(default_factory=list)
+    internal_error: str = ""
+    interrupted: str = ""
+    finished: bool = False
+    exitstatus: int | None = None
+    stop: str = ""
+    last_started: str = ""
+
+    @property
+    def counts(self) -> Counter[str]:
+        return Counter(t.outcome for t in self.tests.values() if t.outcome)
+
+    @property
+    def crashed(self) -> list[CaseResult]:
+        return [t for t in self.tests.values() if t.crashed]
+
+    @property
+    def running(self) -> str:
+        """The test that started but never finished: what a dead process was running."""
+        test = self.tests.get(self.last_started)
+        return self.last_started if test is not None and not test.finished else ""
+
+
+def read_events(path: Path) -> Suite | None:
+    """Parse the JSON-lines log; None when the child never wrote it."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    suite = Suite()
+    for line in text.splitlines():
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a line cut short by a dying process
+        _apply(suite, event)
+    return suite
+
+
+def _apply(suite: Suite, event: dict[str, Any]) -> None:
+    kind = event.get("event")
+    if kind == "start":
+        suite.last_started = event["nodeid"]
+        suite.tests.setdefault(event["nodeid"], CaseResult(event["nodeid"]))
+    elif kind == "report":
+        test = suite.tests.setdefault(event["nodeid"], CaseResult(event["nodeid"]))
+        _report(test, event)
+    elif kind == "collect_error":
+        suite.collect_errors.append((event["nodeid"], event["reason"]))
+    elif kind == "collected":
+        suite.collected = max(suite.collected, int(event["count"]))
+    elif kind == "worker_down":
+        suite.workers_down.append(f"worker {event['worker']!r} went down: {event['error']}")
+    elif kind == "internal_error":
+        suite.internal_error = event["reason"]
+    elif kind == "interrupted":
+        suite.interrupted = event["reason"]
+    elif kind == "finish":
+        suite.finished = True
+        suite.exitstatus = int(event["exitstatus"])
+        suite.stop = event.get("stop", "")
+
+
+def _report(test: CaseResult, event: dict[str, Any]) -> None:
+    """Fold one phase into the test's single outcome, as pytest's summary counts it."""
+    when, outcome, xfail = event["when"], event["outcome"], event.get("xfail", False)
+    test.duration += float(event.get("duration") or 0.0)
+    if event.get("crashed"):
+        test.crashed = test.finished = True
+    if outcome == "failed":
+        if when == "call" or test.crashed:
+            test.outcome, test.reason = "failed", event.get("reason", "")
+        elif test.outcome != "failed":
+            test.outcome, test.reason = "errors", f"error in {when}: {event.get('reason', '')}"
+    elif when == "call" or (when == "setup" and outcome == "skipped"):
+        if outcome == "passed":
+            test.outcome = "xpassed" if xfail else "passed"
+        else:
+            test.outcome = "xfailed" if xfail else "skipped"
+    if when == "teardown":
+        test.finished = True
+
+
+def suite_metrics(suite: Suite) -> dict[str, float]:
+    counts = suite.counts
+    metrics: dict[str, float] = {"tests": sum(counts[o] for o in OUTCOMES)}
+    metrics.update({o: counts[o] for o in OUTCOMES})
+    metrics["slowest"] = round(max((t.duration for t in suite.tests.values()), default=0.0), 3)
+    return metrics
+
+
+def suite_findings(suite: Suite) -> list[Finding]:
+    """Failing tests as pytest's short summary lists them: id, FAILED/ERROR, one line."""
+    return [Finding(path=t.nodeid, code="FAILED" if t.outcome == "failed" else "ERROR",
+                    message=t.reason)
+            for t in suite.tests.values() if t.outcome in ("failed", "errors")]
+
+
+def coverage_metrics(data: dict[str, Any]) -> dict[str, float]:
+    """`coverage` is line coverage; `branch_coverage` only when branches were measured.
+
+    Without branches, `coverage` is exactly `totals.percent_covered`, the number
+    `coverage report` rounds; with them coverage.py blends both, so we split them.
+    """
+    totals = data["totals"]
+    statements = totals["num_statements"]
+    if not data.get("meta", {}).get("branch_coverage"):
+        return {"coverage": float(totals["percent_covered"])}
+    metrics = {"coverage": 100.0 * totals["covered_lines"] / statements if statements else 100.0}
+    branches = totals.get("num_branches", 0)
+    metrics["branch_coverage"] = (100.0 * totals["covered_branches"] / branches
+                                  if branches else 100.0)
+    return metrics
+
+
+def coverage_findings(data: dict[str, Any]) -> list[Finding]:
+    """The least-covered files, with their line coverage and missing line ranges."""
+    rows = []
+    for name, info in data.get("files", {}).items():
+        summary = info["summary"]
+        statements = summary["num_statements"]
+        if not statements or not info.get("missing_lines"):
+            continue
+        percent = 100.0 * summary["covered_lines"] / statements
+        rows.append((percent, name, statements, info["missing_lines"]))
+    rows.sort(key=lambda row: (row[0], row[1]))
+    return [Finding(path=name, code="COVERAGE",
+                    message=f"{percent:.1f}% of {statements} lines; missing {ranges(missing)}")
+            for percent, name, statements, missing in rows[:LEAST_COVERED]]
+
+
+def ranges(lines: list[int]) -> str:
+    """[1, 2, 3, 7, 9, 10] -> '1-3, 7, 9-10', as `coverage report -m` writes them."""
+    spans: list[list[int]] = []
+    for line in sorted(lines):
+        if spans and line == spans[-1][1] + 1:
+            spans[-1][1] = line
+        else:
+            spans.append([line, line])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
