@@ -148,8 +148,7 @@ class Deployments:
         env = open_environment(entry.spec, self.pipeline.root, self.pipeline.root / ".tower"
                                / "envs")
         try:
-            with env.lock():
-                deployment = env.deploy(artifact)
+            deployment = env.deploy(artifact)  # takes the environment's lock itself
         except (DeployError, EnvError, OSError) as exc:
             self.envs[entry.name] = env
             self._event(entry.name, FAILED, None, str(exc))
@@ -166,8 +165,7 @@ class Deployments:
         env, view = self.envs[entry.name], self.views[entry.name]
         reason = f"{user.stage}.{user.name} {outcome.verdict}"
         try:
-            with env.lock():
-                result = env.rollback(reason)
+            result = env.rollback(reason)  # takes the environment's lock itself
         except (RollbackError, EnvError, OSError) as exc:
             message = f"ROLLBACK FAILED for {entry.name}: {exc}"
             self._event(entry.name, FAILED, view.deployment.get("release"), message)
