@@ -25,7 +25,7 @@ OPS: dict[str, Callable[[float, float], bool]] = {
     ">": operator.gt,
 }
 _CONDITION = re.compile(
-    r"^\s*(?P<metric>[A-Za-z_][A-Za-z0-9_]*)(?:\[(?P<key>[^\]]+)\])?"
+    r"^\s*(?P<metric>[A-Za-z_][A-Za-z0-9_]*)(?:\[(?P<key>(?:[^\[\]]|\[[^\[\]]*\])+)\])?"
     r"\s*(?P<op><=|>=|==|!=|<|>)\s*(?P<value>\S.*?)\s*$"
 )
 _BASELINE = re.compile(r"^baseline(?:\s*([*+-])\s*(\S+))?$")
