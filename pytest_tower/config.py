@@ -261,8 +261,9 @@ class _Reader:
         options = {k: values[k] if k in values else copy.deepcopy(opt.default)
                    for k, opt in check_type.options.items()}
         if check_type.validate is not None:
+            common = {k: values[k] for k in COMMON if k in values}
             try:
-                check_type.validate(options)
+                check_type.validate({**common, **options})
             except ValueError as exc:
                 raise self.error(str(exc), table) from None
         timeout = values.get("timeout") or default_timeout or check_type.default_timeout

@@ -45,7 +45,8 @@ class MetricSpec:
 class Option:
     """A check-type-specific key of a `[stage.check]` table.
 
-    kind: "str", "int", "number", "bool", "str_list", "duration" or "table_list".
+    kind: "str", "int", "number", "bool", "str_list", "duration", "table_list" or
+    "int_or_auto" (a whole number >= 1, or "auto").
     """
 
     kind: str
@@ -142,7 +143,7 @@ class CheckContext:
         ok_codes: Sequence[int] = (0,),
         tool: str = "",
         fix: str = "",
-        env: Mapping[str, str] | None = None,
+        env: Mapping[str, str | None] | None = None,
     ) -> ToolRun:
         """Run a tool within what is left of this check's timeout."""
         import time
@@ -170,7 +171,8 @@ class CheckType:
     apply when a check states none; `implied_conditions` always apply (they
     guard against measuring nothing) unless the user states their own bound on
     the same metric. `validate(options)` may check option values beyond their
-    kind when gates.toml is read; it raises ValueError with the message to show.
+    kind when gates.toml is read (it also sees the common keys given: conditions,
+    warn, environment, ...); it raises ValueError with the message to show.
     """
 
     name: str

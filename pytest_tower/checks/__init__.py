@@ -9,6 +9,26 @@ from pytest_tower.model import CheckType
 
 @pytest.hookimpl
 def pytest_tower_check_types() -> list[CheckType]:
-    from pytest_tower.checks import ruff
+    from pytest_tower.checks import (
+        bandit,
+        build,
+        files,
+        licenses,
+        locust,
+        pip_audit,
+        pytest_suite,
+        ruff,
+        sbom,
+    )
 
-    return [ruff.CHECK_TYPE]
+    return [
+        bandit.CHECK_TYPE,
+        build.CHECK_TYPE,
+        files.CHECK_TYPE,
+        licenses.CHECK_TYPE,
+        locust.CHECK_TYPE,
+        pip_audit.CHECK_TYPE,
+        pytest_suite.CHECK_TYPE,
+        ruff.CHECK_TYPE,
+        sbom.CHECK_TYPE,
+    ]
