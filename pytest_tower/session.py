@@ -7,6 +7,7 @@ and there sets the one verdict: the exit status and the report.
 
 from __future__ import annotations
 
+import importlib
 import json
 import shutil
 import time
@@ -43,8 +44,9 @@ NEED_WAIT_MARGIN = 120.0  # seconds beyond a need's own timeout before giving up
 
 def start(config: pytest.Config) -> None:
     """Read gates.toml and register the session plugin; a broken file is a usage error."""
-    from pytest_tower import checks
-
+    # Through sys.modules, never a package attribute: under pytester's in-process
+    # runs an attribute can be a stale module whose classes are not the current ones.
+    checks = importlib.import_module("pytest_tower.checks")
     config.pluginmanager.register(checks, "tower-builtin-checks")
     path = gates_path(config)
     cli_report = config.getoption("tower_report")

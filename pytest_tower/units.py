@@ -89,5 +89,5 @@ def format_value(value: float | None, unit: str = COUNT) -> str:
         return f"{value:g}B"
     if unit == SECONDS:
         return f"{value:.3g}s" if value < 100 else f"{value:.0f}s"
-    text = f"{value:.6g}" if value != int(value) else str(int(value))
+    text = f"{value:.4g}" if value != int(value) else str(int(value))
     return text + (unit if unit in (PERCENT, MILLISECONDS) else "")

@@ -2,33 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 
 from pytest_tower.model import CheckType
 
+BUILTIN = ("bandit", "build", "files", "licenses", "locust", "pip_audit", "pytest_suite", "ruff",
+           "sbom")
+
 
 @pytest.hookimpl
 def pytest_tower_check_types() -> list[CheckType]:
-    from pytest_tower.checks import (
-        bandit,
-        build,
-        files,
-        licenses,
-        locust,
-        pip_audit,
-        pytest_suite,
-        ruff,
-        sbom,
-    )
-
-    return [
-        bandit.CHECK_TYPE,
-        build.CHECK_TYPE,
-        files.CHECK_TYPE,
-        licenses.CHECK_TYPE,
-        locust.CHECK_TYPE,
-        pip_audit.CHECK_TYPE,
-        pytest_suite.CHECK_TYPE,
-        ruff.CHECK_TYPE,
-        sbom.CHECK_TYPE,
-    ]
+    # import_module reads sys.modules, so the CheckType class is the current one
+    return [importlib.import_module(f"pytest_tower.checks.{name}").CHECK_TYPE
+            for name in BUILTIN]

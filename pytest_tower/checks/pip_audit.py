@@ -117,13 +117,13 @@ def _python(ctx: CheckContext, fix: str) -> str:
 
 def _offline(ctx: CheckContext, db_path: str, fix: str) -> Any:
     """A loopback OSV server; the database loads while pip-audit starts up."""
-    from pytest_tower import advisories
+    from pytest_tower.advisories import serve  # via sys.modules: the AdvisoryError caught below
 
     path = Path(db_path) if Path(db_path).is_absolute() else ctx.root / db_path
     if not path.exists():
         raise ToolError(f"advisory database unusable: {path}: no such file or directory",
                         fix=fix)
-    return advisories.serve(path)
+    return serve(path)
 
 
 def _check_database(server: Any, fix: str) -> None:

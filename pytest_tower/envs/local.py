@@ -237,7 +237,9 @@ def _fill(text: str, values: dict[str, str]) -> str:
 
 
 def _url_host(host: str) -> str:
-    return "127.0.0.1" if host in ("0.0.0.0", "") else (f"[{host}]" if ":" in host else host)
+    # Compares, never binds: an app bound to every interface is reached on loopback.
+    wildcard = host in ("0.0.0.0", "")  # nosec B104
+    return "127.0.0.1" if wildcard else (f"[{host}]" if ":" in host else host)
 
 
 def _indent(text: str) -> str:
