@@ -50,3 +50,19 @@ def record_baseline(path: Path, old: Mapping[str, Mapping[str, float]],
     write_json_atomic(path, {"schema": SCHEMA, "updated": datetime.now(UTC).isoformat(),
                              "commit": commit, "checks": checks})
     return updated
+
+
+def baseline_from_history(history: Path, branch: str) -> tuple[dict[str, dict[str, float]], str]:
+    """The last passing run on `branch` in the history: its metrics, and which run it was."""
+    from pytest_tower.history import read_history
+
+    for run in reversed(read_history(history)):
+        if run.get("verdict") == "passed" and run.get("branch") == branch:
+            checks = {}
+            for check in run.get("checks", []):
+                if check.get("verdict") == PASSED and check.get("metrics"):
+                    checks[f"{check['stage']}::{check['check']}"] = {
+                        str(k): float(v) for k, v in check["metrics"].items()}
+            commit = (run.get("commit") or "")[:12] or "unknown commit"
+            return checks, f"the last passing run on {branch} ({run.get('started')}, {commit})"
+    return {}, ""

@@ -37,6 +37,8 @@ SETTINGS: dict[str, Option] = {
                        default=".tower/baseline.json"),
     "history": Option("str", "every run's report is appended here (one JSON line a run)",
                       default=".tower/history.jsonl"),
+    "base_branch": Option("str", "without a baseline file, 'baseline' conditions compare with "
+                          "the last passing run on this branch in the history", default="main"),
 }
 COMMON: dict[str, Option] = {
     "tool": Option("str", "the check type, when the check's name is not the tool's"),
@@ -90,6 +92,7 @@ class Pipeline:
     report: str | None = None
     baseline: str = ".tower/baseline.json"
     history: str = ".tower/history.jsonl"
+    base_branch: str = "main"
     environments: Mapping[str, EnvEntry] = field(default_factory=dict)
 
     @property
@@ -163,6 +166,7 @@ class _Reader:
         return Pipeline(self.path, tuple(stages), settings.get("report"),
                         settings.get("baseline", SETTINGS["baseline"].default),
                         settings.get("history", SETTINGS["history"].default),
+                        settings.get("base_branch", SETTINGS["base_branch"].default),
                         self.environments)
 
     def environment_check(self, env: EnvEntry) -> CheckSpec:

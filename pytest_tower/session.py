@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from pytest_tower.atomic import write_json_atomic
-from pytest_tower.baseline import load_baseline
+from pytest_tower.baseline import baseline_from_history, load_baseline
 from pytest_tower.config import CheckSpec, Pipeline, load_pipeline
 from pytest_tower.errors import ConfigError
 from pytest_tower.execute import blocked_outcome, run_check
@@ -115,6 +115,11 @@ def _shown_path(path: Path, cwd: Path) -> Path:
         return path
 
 
+def _uses_baseline(pipeline: Pipeline) -> bool:
+    return any(c.relative is not None for s in pipeline.checks() for c in (*s.conditions,
+                                                                          *s.warn))
+
+
 def _under(base: Path, value: str | None) -> Path | None:
     return base / value if value else None
 
@@ -137,6 +142,10 @@ class TowerSession:
         self.verdict: GateVerdict | None = None
         self.baseline_path = pipeline.root / pipeline.baseline
         self.baseline = load_baseline(self.baseline_path)
+        self.baseline_source = str(self.baseline_path) if self.baseline else ""
+        if not self.baseline and _uses_baseline(pipeline):
+            self.baseline, self.baseline_source = baseline_from_history(
+                pipeline.root / pipeline.history, pipeline.base_branch)
         self.recording_baseline = bool(config.getoption("tower_update_baseline"))
         self.baseline_message = ""
         self.env_hooks: Any = None

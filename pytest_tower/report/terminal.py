@@ -35,6 +35,8 @@ def write_summary(tr: Any, tower: TowerSession) -> None:
     if tower.env_hooks is not None:
         for line in tower.env_hooks.summary_lines():
             tr.write_line(line, bold=True)
+    if tower.baseline_source and not tower.is_worker:
+        tr.write_line(f"baseline: {tower.baseline_source}")
     if tower.baseline_message:
         tr.write_line(tower.baseline_message)
     for line in tower.publish_lines:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 
@@ -58,3 +59,32 @@ def test_a_corrupt_baseline_is_a_usage_error(project) -> None:
     result = project.runpytest("--tower")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "the baseline file cannot be read" in result.stderr.str()
+
+
+def test_without_a_file_the_last_passing_run_on_the_base_branch_is_the_baseline(
+        project, monkeypatch) -> None:
+    for who in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{who}_NAME", "t")
+        monkeypatch.setenv(f"GIT_{who}_EMAIL", "t@example.invalid")
+    git = ["git", "-C", str(project.path)]
+
+    subprocess.run([*git, "init", "-q", "-b", "main"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "base"], check=True)
+    # No baseline yet: the first run cannot be judged (and is not a passing run).
+    assert project.runpytest("--tower").ret == pytest.ExitCode.TESTS_FAILED
+    # A passing run on main (ratchet off for a moment) goes into the history...
+    gates = project.path / "gates.toml"
+    ratchet = gates.read_text()
+    gates.write_text(ratchet.replace('["violations <= baseline"]', '["violations <= 1"]'))
+    assert project.runpytest("--tower").ret == pytest.ExitCode.OK
+    gates.write_text(ratchet)
+    # ...and is the baseline the ratchet compares with.
+    result = project.runpytest("--tower")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    assert "baseline: the last passing run on main" in result.stdout.str()
+    (project.path / "pkg" / "n.py").write_text("import sys\n")
+    result = project.runpytest("--tower")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert "(measured 2, baseline 1 -> threshold 1)" in result.stdout.str()
+    assert not (project.path / ".tower" / "baseline.json").exists()
