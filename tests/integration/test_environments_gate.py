@@ -185,3 +185,50 @@ def test_a_failed_gate_keeps_production_untouched(demo) -> None:
     verdicts = {c["id"].split("::", 1)[1]: c["verdict"] for c in report["checks"]}
     assert verdicts["release::smoke"] == "blocked"
     assert not (demo.path / ".tower/envs/production/releases").exists()
+
+
+SLOW_GATES = """
+[build.package]
+isolated = false
+
+[environments.staging]
+command = ["python", "-c", "import pathlib, time; pathlib.Path('booting').touch(); time.sleep(300)"]
+health_timeout = "120s"
+
+[smoke.health]
+tool = "probe"
+environment = "staging"
+log = "{log}"
+"""
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_a_signal_mid_deploy_leaves_no_orphan(demo, sig) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    from tests.integration.envkit import marked_processes
+
+    (demo.path / "gates.toml").write_text(SLOW_GATES.format(log=demo.path / "probes.jsonl"))
+    run = subprocess.Popen([sys.executable, "-m", "pytest", "--tower", "-p", "no:cacheprovider"],
+                           cwd=demo.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True)
+    state = demo.path / ".tower" / "envs" / "staging"
+    try:
+        booting = state / "releases" / "1" / "booting"
+        deadline = time.monotonic() + 120
+        while not booting.exists() and time.monotonic() < deadline and run.poll() is None:
+            time.sleep(0.05)
+        assert booting.exists(), "the release never started"
+        assert marked_processes(state, "r1"), "the half-started release should be running now"
+        run.send_signal(getattr(signal, sig))
+        out, _ = run.communicate(timeout=120)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+    assert run.returncode == pytest.ExitCode.INTERRUPTED, out
+    assert marked_processes(state, "r1") == [], out  # the half-started release was stopped
+    recorded = json.loads((state / "state.json").read_text())
+    assert recorded.get("current") is None  # nothing half-deployed became current
