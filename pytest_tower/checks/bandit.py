@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from pytest_tower import newcode
 from pytest_tower.checks import _bandit_scan as scan
 from pytest_tower.model import (
     CheckContext,
@@ -46,6 +47,7 @@ def run(ctx: CheckContext) -> Measurement:
             fix=f"fix `paths` in {where}",
         )
     baseline = _load_baseline(ctx.root, opts["baseline"], where) if opts["baseline"] else None
+    new = newcode.for_check(ctx) if opts["base"] else None
     extra: list[str] = []
     ini = scan.find_ini(ctx.root, opts["paths"])
     if ini is not None:
@@ -68,7 +70,7 @@ def run(ctx: CheckContext) -> Measurement:
     if not [k for k in report["metrics"] if k != scan.TOTALS]:
         raise ToolError("bandit scanned no files although it was given "
                         f"{len(files)}", fix="run bandit by hand on one of them")
-    measurement = measure(report, ctx.root, opts["min_confidence"], baseline)
+    measurement = measure(report, ctx.root, opts["min_confidence"], baseline, new)
     measurement.tool = version
     measurement.notes.append(f"bandit scanned {len(files)} files in {len(parts)} "
                              f"process{'es' if len(parts) > 1 else ''}, "
@@ -81,8 +83,13 @@ def run(ctx: CheckContext) -> Measurement:
 
 
 def measure(report: Mapping[str, Any], root: Path, min_confidence: str,
-            baseline: list[dict[str, Any]] | None) -> Measurement:
-    """Metrics and findings from a (merged) bandit JSON report."""
+            baseline: list[dict[str, Any]] | None,
+            new: newcode.NewCode | None = None) -> Measurement:
+    """Metrics and findings from a (merged) bandit JSON report.
+
+    With `new`, a counted finding is new when any line of its `line_range` changed
+    since `base`: new findings are listed first, marked "new:".
+    """
     results = [_checked(r) for r in report["results"]]
     known = 0
     if baseline is not None:
@@ -106,13 +113,30 @@ def measure(report: Mapping[str, Any], root: Path, min_confidence: str,
     errors = [Finding(_relative(str(e.get("filename", "?")), root), code="ERROR",
                       message=f"bandit could not scan this file: {e.get('reason', '?')}")
               for e in report["errors"] if isinstance(e, dict)]
-    findings = sorted(
-        (Finding(_relative(r["filename"], root), r["line_number"], code=r["test_id"],
-                 severity=f"{r['issue_severity']}/{r['issue_confidence']}",
-                 message=r["issue_text"]) for r in counted),
-        key=lambda f: (-RANK.get(f.severity.split("/")[0], 0), f.path, f.line or 0, f.code),
+    fresh = [new is not None and new.touches(r["filename"], *_lines(r)) for r in counted]
+    rows = sorted(
+        ((not is_new, Finding(_relative(r["filename"], root), r["line_number"],
+                              code=r["test_id"], message=r["issue_text"],
+                              severity=f"{r['issue_severity']}/{r['issue_confidence']}"))
+         for r, is_new in zip(counted, fresh, strict=True)),
+        key=lambda t: (t[0], -RANK.get(t[1].severity.split("/")[0], 0), t[1].path,
+                       t[1].line or 0, t[1].code),
     )
-    return Measurement(metrics, sorted(errors, key=lambda f: f.path) + findings)
+    findings = [f if old else newcode.mark(f) for old, f in rows]
+    measurement = Measurement(metrics, sorted(errors, key=lambda f: f.path) + findings)
+    if new is not None:
+        metrics.update(newcode.count("new_findings", (
+            r["test_id"] for r, is_new in zip(counted, fresh, strict=True) if is_new)))
+        measurement.notes.append(new.note(f"{sum(fresh)} of {len(counted)} findings on "
+                                          "changed lines"))
+    return measurement
+
+
+def _lines(result: Mapping[str, Any]) -> tuple[int, int]:
+    """The lines a finding spans (bandit's line_range), at least its line_number."""
+    span = [n for n in result.get("line_range") or () if isinstance(n, int)]
+    line = result["line_number"]
+    return min([line, *span]), max([line, *span])
 
 
 def _checked(result: dict[str, Any]) -> dict[str, Any]:
@@ -210,6 +234,7 @@ def validate(options: Mapping[str, Any]) -> None:
         raise ValueError("`paths` is empty: name the folders or files bandit should scan")
     if options["jobs"] < 0:
         raise ValueError("`jobs` must be 0 (one per core) or more")
+    newcode.validate(options, ["new_findings"])
 
 
 CHECK_TYPE = CheckType(
@@ -226,6 +251,9 @@ CHECK_TYPE = CheckType(
         MetricSpec("nosec", help="findings suppressed by # nosec comments"),
         MetricSpec("files", help="Python files bandit scanned"),
         MetricSpec("baselined", help="findings hidden because the baseline has them"),
+        MetricSpec("new_findings", help="counted findings on lines changed since `base` "
+                   "(needs base); new_findings[B602] counts one test", keyed=True,
+                   key_default=0),
     ],
     options={
         "paths": Option("str_list", "files and folders to scan, relative to gates.toml",
@@ -238,6 +266,7 @@ CHECK_TYPE = CheckType(
         "config": Option("str", "bandit config file passed as -c (YAML or pyproject.toml)"),
         "jobs": Option("int", "bandit processes in parallel; 0 = one per core", default=0),
         "executable": Option("str", "the bandit binary to run", default="bandit"),
+        "base": Option("str", newcode.BASE_HELP, default=""),
     },
     default_conditions=["high == 0", "medium == 0"],
     implied_conditions=["errors == 0"],

@@ -18,6 +18,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from pytest_tower import newcode
 from pytest_tower.checks import pytest_results as results
 from pytest_tower.child_plugin import BASE_URL_ENV, RESULTS_ENV
 from pytest_tower.model import (
@@ -47,6 +48,7 @@ def run(ctx: CheckContext) -> Measurement:
         raise ToolError(f"no tests at {', '.join(map(repr, missing))}: no such path under "
                         f"{ctx.root}", fix=f"fix `paths` in [{ctx.check_id.replace('::', '.')}]")
     _require_plugins(opts)
+    new = newcode.for_check(ctx) if opts["base"] else None  # before the tests write files
     out = ctx.artifacts_dir
     out.mkdir(parents=True, exist_ok=True)
     files = {name: out / name for name in
@@ -81,17 +83,20 @@ def run(ctx: CheckContext) -> Measurement:
                         stderr=child.stdout, fix="check the project's junit options")
     metrics = results.suite_metrics(suite)
     metrics["duration"] = round(child.duration, 3)
-    tests = results.suite_findings(suite)
+    tests, notes = results.suite_findings(suite), _summary_line(child.stdout)
     covered: list[Any] = []
     if opts["coverage"]:
         data = _coverage(ctx, files["coverage.json"], argv)
         metrics.update(results.coverage_metrics(data))
         covered = results.coverage_findings(data)
+        if new is not None:  # uncovered new lines first, then the least-covered files
+            fresh = newcode.coverage(data, new)
+            metrics.update(fresh.metrics)
+            covered, notes = fresh.findings + covered, notes + fresh.notes
     findings = tests[:TESTS_SHOWN_FIRST] + covered + tests[TESTS_SHOWN_FIRST:]
     kept = {name.split(".")[0].replace("pytest-", ""): _relative(path, ctx.root)
             for name, path in files.items() if path.is_file()}
-    return Measurement(metrics, findings, tool=_versions(opts), artifacts=kept,
-                       notes=_summary_line(child.stdout))
+    return Measurement(metrics, findings, tool=_versions(opts), artifacts=kept, notes=notes)
 
 
 def command(ctx: CheckContext, files: dict[str, Path]) -> list[str]:
@@ -241,12 +246,13 @@ def _relative(path: Path, root: Path) -> str:
         return str(path)
 
 
-
 def validate(options: Any) -> None:
     url = options["base_url"]
     if url and not url.startswith(("http://", "https://")):
         raise ValueError(f"base_url must start with http:// or https://, got {url!r}")
-
+    if options["base"] and not options["coverage"]:
+        raise ValueError("base measures the coverage of new code: it needs coverage = true")
+    newcode.validate(options, ["new_coverage", "new_lines", "new_missing"])
 
 
 CHECK_TYPE = CheckType(
@@ -263,6 +269,10 @@ CHECK_TYPE = CheckType(
         MetricSpec("slowest", SECONDS, help="the slowest test, setup and teardown included"),
         MetricSpec("coverage", PERCENT, help="line coverage (coverage report's figure)"),
         MetricSpec("branch_coverage", PERCENT, help="branch coverage, when branches are measured"),
+        MetricSpec("new_coverage", PERCENT, help="coverage of the executable lines changed since "
+                   "`base` (needs base); 100% when none changed"),
+        MetricSpec("new_lines", help="executable lines changed since `base`"),
+        MetricSpec("new_missing", help="executable lines changed since `base` not run"),
     ],
     options={
         "paths": Option("str_list", "test files and folders (default: the project's testpaths)",
@@ -281,6 +291,8 @@ CHECK_TYPE = CheckType(
                            "tower_base_url fixture in the child", default=""),
         "python": Option("str", "the Python that runs the tests (default: pytest's own)",
                          default=""),
+        "base": Option("str", newcode.BASE_HELP + "; with no changed executable line, "
+                       "new_coverage is 100% and new_lines 0", default=""),
     },
     default_conditions=["failed == 0"],
     implied_conditions=["tests >= 1", "failed == 0", "errors == 0"],

@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from pytest_tower import newcode
 from pytest_tower.model import (
     CheckContext,
     CheckType,
@@ -35,6 +36,7 @@ def run(ctx: CheckContext) -> Measurement:
             f"nothing to lint at {', '.join(map(repr, missing))}: no such path under {ctx.root}",
             fix=f"fix `paths` in [{ctx.check_id.replace('::', '.')}]",
         )
+    new = newcode.for_check(ctx) if ctx.options["base"] else None
     rules: list[str] = []
     if ctx.options["select"]:
         rules += ["--select", ",".join(ctx.options["select"])]
@@ -67,7 +69,7 @@ def run(ctx: CheckContext) -> Measurement:
             command=result.argv,
             fix="fix `paths` or the files' permissions",
         )
-    return _measure(diagnostics, len(linted), ctx.root, _version(ctx, exe))
+    return _measure(diagnostics, len(linted), ctx.root, _version(ctx, exe), new)
 
 
 def _parse(stdout: str, argv: list[str], stderr: str) -> list[dict[str, Any]]:
@@ -88,26 +90,46 @@ def _parse(stdout: str, argv: list[str], stderr: str) -> list[dict[str, Any]]:
 
 
 def _measure(diagnostics: list[dict[str, Any]], files: int, root: Path,
-             version: str) -> Measurement:
+             version: str, new: newcode.NewCode | None = None) -> Measurement:
     codes = Counter(_code(d) for d in diagnostics)
     fixable = sum(1 for d in diagnostics if (d.get("fix") or {}).get("applicability") == "safe")
     metrics: dict[str, float] = {"violations": len(diagnostics), "fixable": fixable,
                                  "files": files}
     metrics.update({f"violations[{code}]": n for code, n in codes.items()})
-    findings = sorted(
-        (
-            Finding(
-                path=_relative(d["filename"], root),
-                line=(d.get("location") or {}).get("row"),
-                col=(d.get("location") or {}).get("column"),
-                code=_code(d),
-                message=d["message"],
-            )
-            for d in diagnostics
-        ),
-        key=lambda f: (f.path, f.line or 0, f.col or 0, f.code),
-    )
-    return Measurement(metrics, findings, tool=version)
+    fresh = [new is not None and _is_new(d, new) for d in diagnostics]
+    rows = sorted(((not is_new, _finding(d, root)) for d, is_new in
+                   zip(diagnostics, fresh, strict=True)),
+                  key=lambda t: (t[0], t[1].path, t[1].line or 0, t[1].col or 0, t[1].code))
+    findings = [f if old else newcode.mark(f) for old, f in rows]
+    measurement = Measurement(metrics, findings, tool=version)
+    if new is not None:
+        metrics.update(newcode.count("new_violations", (
+            _code(d) for d, is_new in zip(diagnostics, fresh, strict=True) if is_new)))
+        measurement.notes.append(new.note(f"{sum(fresh)} of {len(diagnostics)} violations "
+                                          "on changed lines"))
+    return measurement
+
+
+def _is_new(d: dict[str, Any], new: newcode.NewCode) -> bool:
+    """Is any line of the violation's range changed since `base`? In a notebook, whose
+    rows count lines of a cell, any change to the notebook makes it new."""
+    if d.get("cell") is not None:
+        return bool(new.lines.get(new.path(d["filename"])))
+    first, last = _row(d, "location"), _row(d, "end_location")
+    if first is not None and last is not None and last > first and (
+            (d.get("end_location") or {}).get("column") == 1):
+        last -= 1  # the range ends at the start of a line: that line is not in it
+    return new.touches(d["filename"], first, last)
+
+
+def _finding(d: dict[str, Any], root: Path) -> Finding:
+    return Finding(path=_relative(d["filename"], root), line=_row(d, "location"),
+                   col=(d.get("location") or {}).get("column"), code=_code(d),
+                   message=d["message"])
+
+
+def _row(diagnostic: dict[str, Any], where: str) -> int | None:
+    return (diagnostic.get(where) or {}).get("row")
 
 
 def _code(diagnostic: dict[str, Any]) -> str:
@@ -135,6 +157,8 @@ CHECK_TYPE = CheckType(
                    keyed=True, key_default=0),
         MetricSpec("fixable", help="violations ruff can fix safely (ruff check --fix)"),
         MetricSpec("files", help="Python files ruff linted"),
+        MetricSpec("new_violations", help="violations on lines changed since `base` (needs "
+                   "base); new_violations[F401] counts one rule", keyed=True, key_default=0),
     ],
     options={
         "paths": Option("str_list", "files and folders to lint, relative to gates.toml",
@@ -143,7 +167,9 @@ CHECK_TYPE = CheckType(
                          "project's configuration", default=[]),
         "ignore": Option("str_list", "rule codes or prefixes to ignore", default=[]),
         "executable": Option("str", "the ruff binary to run", default="ruff"),
+        "base": Option("str", newcode.BASE_HELP, default=""),
     },
     default_conditions=["violations == 0"],
+    validate=lambda options: newcode.validate(options, ["new_violations"]),
     default_timeout=120.0,
 )
