@@ -1,7 +1,14 @@
-"""Bench: the security stage's pip-audit check vs the same pip-audit by hand, offline.
+"""Bench: the security stage vs the same tools by hand, offline.
 
     .venv/bin/python bench/bench_security.py [--repeat 3]
 
+Part 1, the whole stage on this repository: `pytest --tower -k security`
+(bandit over pytest_tower/, pip-audit against the committed advisory
+snapshot) vs what shell glue does — `bandit -r pytest_tower -f json` then
+`pip-audit` against a loopback OSV server (started once, not timed: an
+advantage for the glue).
+
+Part 2, pip-audit alone:
 Both audit the environment this Python runs in against the shared advisory
 snapshot ($TOWER_ADVISORIES, else ../shared/advisories/pypi-osv-all.zip):
 by hand, `pip-audit -s osv --osv-url` against a loopback OSV server this
@@ -85,10 +92,42 @@ def bench_pip_audit(repeat: int) -> None:
     print("same advisories found: yes")
 
 
+def bench_stage(repeat: int) -> None:
+    snapshot = REPO / "advisories" / "pypi-osv-2024-10-10.zip"
+    with tempfile.TemporaryDirectory(prefix="bench-security-") as tmp, \
+            serve(load(snapshot)) as server:
+        out = Path(tmp)
+        bandit = [str(BIN / "bandit"), "-r", "pytest_tower", "-f", "json", "-q",
+                  "-o", str(out / "bandit.json")]
+        audit = [str(BIN / "pip-audit"), "-s", "osv", "--osv-url", server.url, "-f", "json",
+                 "-o", str(out / "audit.json"), "--progress-spinner", "off"]
+        gate = [sys.executable, "-m", "pytest", "--tower", "-p", "no:cacheprovider",
+                "-p", "no:xdist", "-k", "security", f"--tower-report={out / 'gate.json'}"]
+        env = {"PIPAPI_PYTHON_LOCATION": sys.executable}
+        hand, ours = [], []
+        for _ in range(repeat):
+            hand.append(timed(bandit, REPO, {}) + timed(audit, REPO, env))
+            ours.append(timed(gate, REPO, {}))
+        report = json.loads((out / "gate.json").read_text())
+        by_hand = json.loads((out / "bandit.json").read_text())["results"]
+    checks = {c["check"]: c for c in report["checks"] if c["stage"] == "security"}
+    h, g = statistics.median(hand), statistics.median(ours)
+    print(f"security stage: bandit by hand {len(by_hand)} results, gate "
+          f"{checks['bandit']['metrics']['findings']:.0f} findings (low+medium+high), "
+          f"pip-audit {checks['pip-audit']['metrics']['packages']:.0f} packages")
+    print(f"bandit + pip-audit by hand  median {h:6.2f}s  runs "
+          f"{', '.join(f'{t:.2f}' for t in hand)}")
+    print(f"pytest --tower -k security  median {g:6.2f}s  runs "
+          f"{', '.join(f'{t:.2f}' for t in ours)}")
+    print(f"ratio gate/hand    {g / h:.2f}  (target <= {TARGET}: "
+          f"{'met' if g / h <= TARGET else 'NOT met'})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    bench_stage(args.repeat)
     bench_pip_audit(args.repeat)
 
 

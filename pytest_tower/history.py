@@ -14,11 +14,12 @@ import fcntl
 import json
 import os
 import subprocess
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from pytest_tower.atomic import write_bytes_atomic
 
 DEFAULT_HISTORY = Path(".tower") / "history.jsonl"
 DURATION = "duration"  # the series of the whole gate's duration_s
@@ -170,13 +171,4 @@ def _trim(path: Path, keep: int) -> None:
     lines = [line for line in path.read_bytes().splitlines(keepends=True) if line.strip()]
     if len(lines) <= keep:
         return
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.writelines(lines[-keep:])
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes_atomic(path, b"".join(lines[-keep:]))

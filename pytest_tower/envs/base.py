@@ -8,7 +8,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from pytest_tower.envs.model import Deployment, EnvError, RollbackResult
+from pytest_tower.envs.model import Deployment, EnvError, RollbackError, RollbackResult
 from pytest_tower.envs.procs import Monitor
 from pytest_tower.envs.spec import EnvironmentSpec
 from pytest_tower.envs.state import VERIFIED, EnvState, env_lock
@@ -52,6 +52,22 @@ class Environment:
         if entry is None or not self._serving(entry):
             return None
         return self._deployment(entry)
+
+    def _rollback_plan(self, reason: str
+                       ) -> RollbackResult | tuple[dict[str, Any], dict[str, Any] | None]:
+        """The start every rollback shares: what serves now, and the verified release.
+
+        Under on_failure = "keep" the failed release stays, and the result says so.
+        Called under the lock.
+        """
+        data = self.state.load()
+        current = self.state.entry(data.get("current"), data)
+        if current is None:
+            raise RollbackError(f"{self.name}: nothing is deployed, nothing to roll back")
+        if self.options["on_failure"] == "keep":
+            self.state.set_status(current["release"], current["status"], kept=reason)
+            return RollbackResult(self.name, current["release"], None, 0.0, reason)
+        return current, self.state.entry(data.get("verified"), data)
 
     def mark_verified(self) -> None:
         with self.lock():

@@ -148,14 +148,10 @@ class LocalEnvironment(Environment):
     def rollback(self, reason: str) -> RollbackResult:
         with self.lock(), interrupts_raise():
             began = time.monotonic()
-            data = self.state.load()
-            current = self.state.entry(data.get("current"), data)
-            if current is None:
-                raise RollbackError(f"{self.name}: nothing is deployed, nothing to roll back")
-            if self.options["on_failure"] == "keep":
-                self.state.set_status(current["release"], current["status"], kept=reason)
-                return RollbackResult(self.name, current["release"], None, 0.0, reason)
-            target = self.state.entry(data.get("verified"), data)
+            plan = self._rollback_plan(reason)
+            if isinstance(plan, RollbackResult):
+                return plan
+            current, target = plan
             if target is None or target["release"] == current["release"]:
                 raise RollbackError(
                     f"{self.name} cannot roll back from {current['release']} ({reason}): "
