@@ -266,6 +266,8 @@ class _Reader:
                    for k, opt in check_type.options.items()}
         if check_type.validate is not None:
             common = {k: values[k] for k in COMMON if k in values}
+            if environment is not None:  # local processes to look at, or a remote target
+                common["environment_strategy"] = self.environments[environment].spec.strategy
             try:
                 check_type.validate({**common, **options})
             except ValueError as exc:

@@ -172,7 +172,8 @@ class CheckType:
     guard against measuring nothing) unless the user states their own bound on
     the same metric. `validate(options)` may check option values beyond their
     kind when gates.toml is read (it also sees the common keys given: conditions,
-    warn, environment, ...); it raises ValueError with the message to show.
+    warn, environment, ... and `environment_strategy`, "local" or "command");
+    it raises ValueError with the message to show.
     """
 
     name: str

@@ -104,9 +104,15 @@ def validate(options: Mapping[str, Any]) -> None:
     except ConditionError as exc:
         raise ValueError(f"abort_on_fail: {exc}") from None
     # An environment's pid is only known once it is deployed: checked again at run time.
-    if (resource_conditions(options) and not options["pid_file"]
-            and not options.get("environment")):
-        raise ValueError(no_process_reason(options))
+    if resource_conditions(options) and not options["pid_file"]:
+        if options.get("environment_strategy") == "command":
+            raise ValueError(
+                f"{', '.join(map(repr, resource_conditions(options)))}: cpu, cpu_mean and rss "
+                f"are the target's own processes, and environment {options['environment']!r} "
+                "is deployed by commands to a place pytest-tower cannot see — remove these "
+                "conditions, or set pid_file for an app running on this machine")
+        if not options.get("environment"):
+            raise ValueError(no_process_reason(options))
 
 
 def _metric_of(expr: str) -> str:

@@ -86,6 +86,13 @@ CASES = {
         '[environments.staging]\ncommand = "srv {port}"\n[it.ruff]\nenvironment = "staging"\n',
         ["deploys the wheel that a [<stage>.package] check builds", "[build.package]"],
     ),
+    "load-cpu-on-a-remote-environment": (
+        '[build.package]\n[environments.production]\nstrategy = "command"\n'
+        'deploy = ["./deploy.sh", "{artifact}"]\nurl = "https://tasks.example.com"\n'
+        '[perf.load]\nenvironment = "production"\nlocustfile = "l.py"\n'
+        'conditions = ["p95 < 200ms", "cpu < 150%"]\n',
+        ["[perf.load]", "'cpu < 150%'", "environment 'production' is deployed by commands"],
+    ),
     "env-conditions-unused": (
         '[environments.staging]\ncommand = "srv {port}"\nconditions = ["app_errors == 0"]\n'
         "[lint.ruff]\n",
