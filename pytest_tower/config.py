@@ -27,6 +27,7 @@ from pytest_tower.errors import ConfigError
 from pytest_tower.model import CheckType, Option
 from pytest_tower.options import OptionError, read_option
 from pytest_tower.suggest import did_you_mean
+from pytest_tower.tomlpos import TomlLines
 
 SETTINGS_TABLE = "tower"
 RESERVED_TABLES = {SETTINGS_TABLE, ENV_STAGE}
@@ -134,7 +135,7 @@ class _Reader:
 
     def __init__(self, path: Path, text: str, check_types: Mapping[str, CheckType]) -> None:
         self.path = path
-        self.lines = text.splitlines()
+        self.locate = TomlLines(text).locate
         self.check_types = check_types
         self.environments: dict[str, EnvEntry] = {}
 
@@ -325,33 +326,3 @@ class _Reader:
         if not _NAME.match(name) or "::" in name:
             raise self.error(f"{name!r} is not a usable name", table, key,
                              expected="letters, digits, '_', '-' and '.'")
-
-    def locate(self, table: str | None, key: str | None) -> int | None:
-        """The line of [table] (or its first sub-table), and of key inside it."""
-        if table is None:
-            if key is None:
-                return None
-            return self._key_line(0, key)
-        for number, line in enumerate(self.lines):
-            header = _header(line)
-            if header == table or (header or "").startswith(table + "."):
-                if key is None or header != table:
-                    return number + 1 if key is None else None
-                return self._key_line(number + 1, key) or number + 1
-        return None
-
-    def _key_line(self, start: int, key: str) -> int | None:
-        pattern = re.compile(rf'^\s*["\']?{re.escape(key)}["\']?\s*=')
-        for number in range(start, len(self.lines)):
-            if _header(self.lines[number]) is not None:
-                return None
-            if pattern.match(self.lines[number]):
-                return number + 1
-        return None
-
-
-def _header(line: str) -> str | None:
-    match = re.match(r"^\s*\[([^\[\]]+)\]\s*(#.*)?$", line)
-    if not match:
-        return None
-    return re.sub(r"[\s\"']", "", match.group(1))

@@ -126,6 +126,6 @@ def tower_deployment() -> dict:  # type: ignore[type-arg]
 
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("tower"):
-        from pytest_tower.session import start
+        from pytest_tower.startup import start
 
         start(config)

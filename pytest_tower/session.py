@@ -1,4 +1,4 @@
-"""The per-run plugin object, registered only with --tower.
+"""The per-run plugin object, registered only with --tower (see startup.py).
 
 It owns the parsed pipeline, collects gates.toml, runs checks for its
 items, gathers every outcome (from xdist workers too) on the controller,
@@ -7,9 +7,7 @@ and there sets the one verdict: the exit status and the report.
 
 from __future__ import annotations
 
-import importlib
 import json
-import shutil
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -20,11 +18,9 @@ import pytest
 
 from pytest_tower.atomic import write_json_atomic
 from pytest_tower.baseline import baseline_from_history, load_baseline
-from pytest_tower.config import CheckSpec, Pipeline, load_pipeline
-from pytest_tower.errors import ConfigError
+from pytest_tower.config import CheckSpec, Pipeline
 from pytest_tower.execute import blocked_outcome, run_check
 from pytest_tower.items import CheckItem, CheckProblem, GatesFile, ProblemRepr
-from pytest_tower.registry import collect_check_types
 from pytest_tower.verdict import (
     BLOCKED,
     ERROR,
@@ -36,83 +32,8 @@ from pytest_tower.verdict import (
 )
 
 TOWER_KEY = pytest.StashKey["TowerSession"]()
-DEFAULT_CONFIG = "gates.toml"
 DEFAULT_REPORT_DIR = ".tower"
-KEEP_RUNS = 10
 NEED_WAIT_MARGIN = 120.0  # seconds beyond a need's own timeout before giving up on it
-
-
-def start(config: pytest.Config) -> None:
-    """Read gates.toml and register the session plugin; a broken file is a usage error."""
-    # Through sys.modules, never a package attribute: under pytester's in-process
-    # runs an attribute can be a stale module whose classes are not the current ones.
-    checks = importlib.import_module("pytest_tower.checks")
-    config.pluginmanager.register(checks, "tower-builtin-checks")
-    path = gates_path(config)
-    cli_report = config.getoption("tower_report")
-    try:
-        pipeline = load_pipeline(path, collect_check_types(config))
-        tower = TowerSession(config, pipeline, None)
-    except ConfigError as exc:
-        exc.path = _shown_path(Path(exc.path), config.invocation_params.dir)
-        if cli_report and not _is_worker(config):
-            from pytest_tower.report.json_report import write_config_error
-
-            write_config_error(Path(cli_report), str(exc))
-        raise pytest.UsageError(f"pytest-tower: {exc}") from None
-    tower.report_path = Path(cli_report) if cli_report else (
-        pipeline.root / pipeline.report if pipeline.report else None)
-    if not tower.is_worker:
-        prune_runs(tower.run_dir.parent)
-    config.stash[TOWER_KEY] = tower
-    config.pluginmanager.register(tower, "tower-session")
-    if pipeline.environments:
-        from pytest_tower.env_session import EnvironmentHooks
-
-        tower.env_hooks = EnvironmentHooks(tower)
-        config.pluginmanager.register(tower.env_hooks, "tower-environments")
-    if config.pluginmanager.hasplugin("xdist") and not tower.is_worker:
-        config.pluginmanager.register(XdistControllerHooks(tower), "tower-xdist")
-    _collect_gates_only(config, path)
-
-
-def gates_path(config: pytest.Config) -> Path:
-    option = config.getoption("tower_config")
-    if option:
-        return (config.invocation_params.dir / option).resolve()
-    ini = config.getini("tower_config")
-    base = config.inipath.parent if config.inipath else config.rootpath
-    return (base / (ini or DEFAULT_CONFIG)).resolve()
-
-
-def _collect_gates_only(config: pytest.Config, path: Path) -> None:
-    """With --tower the session collects gates.toml and nothing else."""
-    if config.args_source != pytest.Config.ArgsSource.ARGS:
-        config.args = [str(path)]
-        return
-    for arg in config.args:
-        target = (config.invocation_params.dir / arg.split("::")[0]).resolve()
-        if target != path:
-            raise pytest.UsageError(
-                f"pytest-tower: with --tower pytest collects the gates in {path} only, "
-                f"and {arg!r} is not one of them. Select gates with -k or a node id like "
-                f"'{path.name}::lint::ruff'; the project's tests run inside a test stage "
-                "(or run them without --tower)."
-            )
-
-
-def prune_runs(runs: Path, keep: int = KEEP_RUNS) -> None:
-    """Keep the newest run folders only (their names sort by time)."""
-    if runs.is_dir():
-        for old in sorted(p for p in runs.iterdir() if p.is_dir())[:-keep]:
-            shutil.rmtree(old, ignore_errors=True)
-
-
-def _shown_path(path: Path, cwd: Path) -> Path:
-    try:
-        return path.relative_to(cwd)
-    except ValueError:
-        return path
 
 
 def _uses_baseline(pipeline: Pipeline) -> bool:
@@ -124,16 +45,12 @@ def _under(base: Path, value: str | None) -> Path | None:
     return base / value if value else None
 
 
-def _is_worker(config: pytest.Config) -> bool:
-    return hasattr(config, "workerinput")
-
-
 class TowerSession:
     def __init__(self, config: pytest.Config, pipeline: Pipeline, report: Path | None) -> None:
         self.config = config
         self.pipeline = pipeline
         self.report_path = report
-        self.is_worker = _is_worker(config)
+        self.is_worker = hasattr(config, "workerinput")
         self.run_id = (config.workerinput["tower_run_id"] if self.is_worker  # type: ignore[attr-defined]
                        else datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ"))
         self.started = time.time()

@@ -104,7 +104,7 @@ def show_history(config: Any, metric: str | None) -> int:
     import tomllib
 
     from pytest_tower.history import DEFAULT_HISTORY, read_history
-    from pytest_tower.session import gates_path
+    from pytest_tower.startup import gates_path
 
     gates = gates_path(config)
     history = gates.parent / DEFAULT_HISTORY
