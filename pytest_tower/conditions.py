@@ -171,10 +171,5 @@ def parse_condition(expr: object, metrics: Sequence[MetricSpec], level: str = FA
     return Condition(expr.strip(), name, key, op, threshold, spec.unit, level)
 
 
-def bounded_metrics(conditions: Sequence[Condition]) -> set[str]:
-    """Metric ids that the given conditions already constrain."""
-    return {c.metric_id for c in conditions}
-
-
 def _metric_label(spec: MetricSpec) -> str:
     return f"{spec.name}[<key>]" if spec.keyed else spec.name
