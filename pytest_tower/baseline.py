@@ -8,33 +8,109 @@ gate passed, so a regression can never become the new normal by accident.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pytest_tower.atomic import write_json_atomic
-from pytest_tower.errors import ConfigError
 from pytest_tower.verdict import PASSED, Outcome
 
 SCHEMA = 1
+_RECORD = "record a new baseline from a passing run with --tower-update-baseline"
 
 
-def load_baseline(path: Path) -> dict[str, dict[str, float]]:
-    """check id ("stage::check") -> metrics; {} when there is no baseline yet."""
+class CheckBaseline(dict[str, float]):
+    """One check's accepted metrics, finite numbers only.
+
+    `unusable` says, per metric, why its recorded value cannot be compared
+    with (NaN, Infinity, not a number); `problem` why no value can (the file
+    could not be read). A condition needing such a value errors with that text.
+    """
+
+    def __init__(self, values: Mapping[str, float] | None = None, *,
+                 unusable: Mapping[str, str] | None = None, problem: str = "") -> None:
+        super().__init__(values or {})
+        self.unusable = dict(unusable or {})
+        self.problem = problem
+
+
+class Baselines(dict[str, CheckBaseline]):
+    """check id ("stage::check") -> its accepted metrics.
+
+    A file that could not be read sets `problem`: every check then gets an
+    empty baseline carrying it, and the whole counts as present (truthy), so
+    the history is not silently used in place of a baseline the user keeps.
+    """
+
+    def __init__(self, checks: Mapping[str, CheckBaseline] | None = None,
+                 problem: str = "") -> None:
+        super().__init__(checks or {})
+        self.problem = problem
+
+    def get(self, key: str, default: CheckBaseline | None = None  # type: ignore[override]
+            ) -> CheckBaseline | None:
+        found = super().get(key)
+        if found is None and self.problem:
+            return CheckBaseline(problem=self.problem)
+        return found if found is not None else default
+
+    def __bool__(self) -> bool:
+        return bool(self.problem) or len(self) > 0
+
+
+def load_baseline(path: Path) -> Baselines:
+    """The accepted metrics in `path`; empty when there is no baseline yet.
+
+    Never raises for what is in the file: a broken file or value only makes
+    the conditions that compare with it error, with a message saying why.
+    """
     if not path.exists():
-        return {}
+        return Baselines()
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        checks = data["checks"]
-        if data.get("schema") != SCHEMA or not isinstance(checks, dict):
-            raise ValueError("not a schema-1 baseline")
-        return {str(k): {str(m): float(v) for m, v in metrics.items()}
-                for k, metrics in checks.items()}
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ConfigError(path, f"the baseline file cannot be read ({exc})",
-                          expected="a file written by --tower-update-baseline; delete it "
-                          "and record a new one") from None
+        if not isinstance(data, dict) or data.get("schema") != SCHEMA \
+                or not isinstance(data.get("checks"), dict):
+            raise ValueError("not a schema-1 baseline with a \"checks\" table")
+    except (OSError, ValueError, RecursionError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        return Baselines(problem=f"the baseline file {path} cannot be used ({reason}); "
+                         f"fix it, or delete it and {_RECORD}")
+    return Baselines({str(k): _check_baseline(path, str(k), v)
+                      for k, v in data["checks"].items()})
+
+
+def _check_baseline(path: Path, check: str, metrics: Any) -> CheckBaseline:
+    if not isinstance(metrics, dict):
+        return CheckBaseline(problem=f"the baseline of {check} in {path} is not a table of "
+                             f"metrics; {_RECORD}")
+    values: dict[str, float] = {}
+    unusable: dict[str, str] = {}
+    for name, value in metrics.items():
+        number = finite_number(value)
+        if number is None:
+            unusable[str(name)] = (f"the accepted baseline of {name} for {check} in {path} "
+                                   f"is {_short(value)}, not a finite number; {_RECORD}")
+        else:
+            values[str(name)] = number
+    return CheckBaseline(values, unusable=unusable)
+
+
+def finite_number(value: Any) -> float | None:
+    """`value` as a float if it is a real, finite number (not NaN, Infinity, a bool, text)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # a huge integer
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def record_baseline(path: Path, old: Mapping[str, Mapping[str, float]],
@@ -45,24 +121,37 @@ def record_baseline(path: Path, old: Mapping[str, Mapping[str, float]],
     for outcome in outcomes:
         if outcome.verdict == PASSED:
             key = f"{outcome.stage}::{outcome.check}"
-            checks[key] = dict(outcome.metrics)
+            checks[key] = {k: v for k, v in outcome.metrics.items()
+                           if finite_number(v) is not None}  # the file stays strict JSON
             updated.append(key)
     write_json_atomic(path, {"schema": SCHEMA, "updated": datetime.now(UTC).isoformat(),
                              "commit": commit, "checks": checks})
     return updated
 
 
-def baseline_from_history(history: Path, branch: str) -> tuple[dict[str, dict[str, float]], str]:
-    """The last passing run on `branch` in the history: its metrics, and which run it was."""
+def baseline_from_history(history: Path, branch: str) -> tuple[Baselines, str]:
+    """The last passing run on `branch` in the history: its metrics, and which run it was.
+
+    read_history has skipped what is not a well-formed run; the source says
+    how many lines that was, so a user knows the history was not all read.
+    """
     from pytest_tower.history import read_history
 
-    for run in reversed(read_history(history)):
+    runs = read_history(history)
+    skipped = f"; {runs.note}" if runs.note else ""
+    for run in reversed(runs):
         if run.get("verdict") == "passed" and run.get("branch") == branch:
             checks = {}
             for check in run.get("checks", []):
                 if check.get("verdict") == PASSED and check.get("metrics"):
-                    checks[f"{check['stage']}::{check['check']}"] = {
-                        str(k): float(v) for k, v in check["metrics"].items()}
-            commit = (run.get("commit") or "")[:12] or "unknown commit"
-            return checks, f"the last passing run on {branch} ({run.get('started')}, {commit})"
-    return {}, ""
+                    checks[f"{check['stage']}::{check['check']}"] = CheckBaseline(
+                        {str(k): n for k, v in check["metrics"].items()
+                         if (n := finite_number(v)) is not None})
+            commit = (str(run.get("commit") or ""))[:12] or "unknown commit"
+            return Baselines(checks), (f"the last passing run on {branch} "
+                                       f"({run.get('started')}, {commit}){skipped}")
+    if runs.problem or runs.skipped:
+        problem = (f"there is no accepted baseline: no baseline file, and no passing run on "
+                   f"{branch} in {history} ({runs.problem or skipped.lstrip('; ')}); {_RECORD}")
+        return Baselines(problem=problem), problem
+    return Baselines(), ""

@@ -7,6 +7,7 @@ so a typo is a config error before anything runs, not a surprise at the end.
 
 from __future__ import annotations
 
+import math
 import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pytest_tower.model import MetricSpec
+from pytest_tower.suggest import did_you_mean
 from pytest_tower.units import UNIT_NAMES, UnitError, format_value, split_number, to_unit
 
 OPS: dict[str, Callable[[float, float], bool]] = {
@@ -31,6 +33,7 @@ _CONDITION = re.compile(
 _BASELINE = re.compile(r"^baseline(?:\s*([*+-])\s*(\S+))?$")
 FAIL = "fail"
 WARN = "warn"
+MAX_KEYS_SHOWN = 12
 
 
 class ConditionError(ValueError):
@@ -64,18 +67,80 @@ class Condition:
         return f"{self.metric}[{self.key}]" if self.key is not None else self.metric
 
     def evaluate(self, metrics: Mapping[str, float], spec: MetricSpec,
-                 baseline: Mapping[str, float] | None = None) -> ConditionResult:
-        """Compare the measured value with the threshold; no value -> passed None."""
+                 baseline: Mapping[str, float] | None = None,
+                 known_keys: Mapping[str, Sequence[str]] | None = None) -> ConditionResult:
+        """Compare the measured value with the threshold; no value -> passed None.
+
+        Nothing unusable is compared: a non-finite measurement (`inf >= 10`
+        holds) or baseline, or a key the run did not produce, leaves the
+        condition unjudged with a note that says why, so the check errors.
+        """
         actual = metrics.get(self.metric_id)
         if actual is None and self.key is not None and spec.key_default is not None:
+            known = (known_keys or {}).get(self.metric)
+            if known is not None and self.key not in known:  # a typo, not "none found"
+                return ConditionResult(self, None, None, self.threshold,
+                                       note=self._unknown_key(known))
             actual = spec.key_default
-        threshold, base = self.threshold, None
+        if actual is None:
+            return ConditionResult(self, None, None, self.threshold, note=self._no_value(metrics))
+        if not _finite(actual):
+            return ConditionResult(self, None, None, self.threshold, note=(
+                f"the run measured {actual!r} for {self.metric_id}, not a finite number"))
+        threshold, base, note = self.threshold, None, ""
         if self.relative is not None:
             base = (baseline or {}).get(self.metric_id)
             threshold = None if base is None else _apply(base, *self.relative)
-        if actual is None or threshold is None:
-            return ConditionResult(self, actual, None, threshold, base)
+            if base is None:
+                note = _baseline_problem(baseline, self.metric_id)
+            elif not _finite(base) or not _finite(threshold):
+                note = (f"the accepted baseline of {self.metric_id} ({base!r}) gives the "
+                        f"threshold {threshold!r}, not a finite number; record a new "
+                        "baseline with --tower-update-baseline")
+                base, threshold = None, None
+        if threshold is None:
+            return ConditionResult(self, actual, None, threshold, base, note)
         return ConditionResult(self, actual, OPS[self.op](actual, threshold), threshold, base)
+
+    def _unknown_key(self, known: Sequence[str]) -> str:
+        guess = _closest_key(str(self.key), known)
+        return (f"{self.key!r} is not a key the tool knows for {self.metric} "
+                f"({len(known)} known)" + (f". Did you mean {self.metric}[{guess}]?"
+                                           if guess else ""))
+
+    def _no_value(self, metrics: Mapping[str, float]) -> str:
+        """Why there is no value: for a keyed metric, the keys the run did produce."""
+        text = f"the run produced no value for {self.metric_id}"
+        if self.key is None:
+            return text
+        prefix = f"{self.metric}["
+        keys = [k[len(prefix):-1] for k in metrics if k.startswith(prefix) and k.endswith("]")]
+        if not keys:
+            return f"{text}; it produced no {self.metric}[...] values at all"
+        shown = ", ".join(f"{self.metric}[{k}]" for k in keys[:MAX_KEYS_SHOWN])
+        more = f" and {len(keys) - MAX_KEYS_SHOWN} more" if len(keys) > MAX_KEYS_SHOWN else ""
+        text += f"; it produced {shown}{more}"
+        guess = _closest_key(self.key, keys)
+        return text + (f". Did you mean {self.metric}[{guess}]?" if guess else "")
+
+
+def _finite(value: float | None) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def _closest_key(key: str, keys: Sequence[str]) -> str | None:
+    """A typo, or a part of the key (`/json` for `GET /json`) when only one key holds it."""
+    guess = did_you_mean(key, keys)
+    if guess is not None:
+        return guess
+    holding = [k for k in keys if key.lower() in k.lower()]
+    return holding[0] if len(holding) == 1 else None
+
+
+def _baseline_problem(baseline: Mapping[str, float] | None, metric_id: str) -> str:
+    """Why a baseline has no usable value, when the baseline says (see baseline.py)."""
+    unusable: Mapping[str, str] = getattr(baseline, "unusable", {})
+    return unusable.get(metric_id) or str(getattr(baseline, "problem", "") or "")
 
 
 @dataclass(frozen=True)
@@ -87,9 +152,12 @@ class ConditionResult:
     passed: bool | None
     threshold: float | None = None
     baseline: float | None = None
+    note: str = ""
 
     @property
     def why_unjudged(self) -> str:
+        if self.note:
+            return self.note
         if self.actual is None:
             return f"the run produced no value for {self.condition.metric_id}"
         return (f"there is no accepted baseline for {self.condition.metric_id} "
@@ -117,6 +185,8 @@ class ConditionResult:
         }
         if c.relative is not None:
             data["baseline"] = self.baseline
+        if self.note:
+            data["note"] = self.note
         return data
 
 
@@ -136,10 +206,12 @@ def parse_condition(expr: object, metrics: Sequence[MetricSpec], level: str = FA
             "or \"p95 <= baseline * 1.10\""
         )
     name, key, op, value = match.group("metric", "key", "op", "value")
+    if key is not None:  # `violations[ F401 ]` means F401: a stray space must not miss it
+        key = key.strip()
+        if not key:
+            raise ConditionError(f"condition {expr!r}: an empty key in {name}[...]")
     spec = next((m for m in metrics if m.name == name), None)
     if spec is None:
-        from pytest_tower.suggest import did_you_mean
-
         names = [m.name for m in metrics]
         raise ConditionError(
             f"condition {expr!r}: unknown metric {name!r}; this check produces: "
@@ -161,6 +233,8 @@ def parse_condition(expr: object, metrics: Sequence[MetricSpec], level: str = FA
                 operand, spec.unit)
             if operator_ == "*" and split_number(operand)[1]:
                 raise UnitError(f"a factor is a plain number, not {operand!r}")
+            if operator_ == "*" and number <= 0:
+                raise UnitError(f"a factor is a number greater than 0, not {operand!r}")
             return Condition(expr.strip(), name, key, op, None, spec.unit, level,
                              (operator_, number))
         threshold = to_unit(value, spec.unit)

@@ -40,6 +40,8 @@ SETTINGS: dict[str, Option] = {
                       default=".tower/history.jsonl"),
     "base_branch": Option("str", "without a baseline file, 'baseline' conditions compare with "
                           "the last passing run on this branch in the history", default="main"),
+    "require_complete": Option("bool", "fail a partial run (checks left out by -k, -m, --lf, "
+                               "...), like --tower-require-complete", default=False),
 }
 COMMON: dict[str, Option] = {
     "tool": Option("str", "the check type, when the check's name is not the tool's"),
@@ -50,7 +52,11 @@ COMMON: dict[str, Option] = {
     "environment": Option("str", "the [environments.NAME] this check tests (deployed first)"),
 }
 STAGE_KEYS: dict[str, Option] = {"needs": COMMON["needs"]}
+PATH_SETTINGS = ("report", "baseline", "history")
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+MAX_NAME = 100  # a stage or check name; "stage.check" names files (255 bytes at most)
+_RESERVED_NAMES = {"con", "prn", "aux", "nul", *(f"{d}{i}" for d in ("com", "lpt")
+                                                 for i in range(1, 10))}
 
 
 @dataclass(frozen=True)
@@ -149,6 +155,8 @@ class _Reader:
         default_timeout = settings.get("timeout")
         if ENV_STAGE in data:
             self.environments = read_environments(data[ENV_STAGE], self.error)
+            for env_name in self.environments:  # it names state folders and an item
+                self.check_name(env_name, f"{ENV_STAGE}.{env_name}", None)
         stages: list[Stage] = []
         seen: list[CheckSpec] = []
         for name, table in data.items():
@@ -164,6 +172,7 @@ class _Reader:
                            if e.conditions or e.warn)
         if env_checks:
             stages.append(Stage(ENV_STAGE, env_checks, self.locate(ENV_STAGE, None)))
+        self.check_collisions(stages)
         return Pipeline(self.path, tuple(stages), settings.get("report"),
                         settings.get("baseline", SETTINGS["baseline"].default),
                         settings.get("history", SETTINGS["history"].default),
@@ -189,7 +198,34 @@ class _Reader:
         if not isinstance(table, dict):
             raise self.error("must be a table", SETTINGS_TABLE, expected="[tower] with "
                              + ", ".join(SETTINGS))
-        return self.options(SETTINGS_TABLE, table, SETTINGS)
+        values = self.options(SETTINGS_TABLE, table, SETTINGS)
+        for key in PATH_SETTINGS:  # the default places too: a folder there is as fatal
+            value = values.get(key, SETTINGS[key].default)
+            if value is not None:
+                self.check_file_setting(key, value)
+        return values
+
+    def check_file_setting(self, key: str, value: str) -> None:
+        """A file the gate reads or writes: a usable path, and not a folder."""
+        if not value.strip() or "\0" in value:
+            raise self.error(f"{value!r} is not a usable path", SETTINGS_TABLE, key,
+                             expected=f"a file path relative to gates.toml, e.g. "
+                             f"{SETTINGS[key].default or 'report.json'!r}")
+        target = self.path.parent / value
+        try:
+            is_dir = target.is_dir()
+            blocker = next((p for p in target.parents if p.exists() and not p.is_dir()), None)
+        except OSError as exc:  # a name too long for the file system, say
+            raise self.error(f"{value[:60]!r} is not a usable path ({exc.strerror})",
+                             SETTINGS_TABLE, key, expected="a file path") from None
+        if blocker is not None:
+            raise self.error(f"{value!r} cannot be written: {blocker} is a file, not a folder",
+                             SETTINGS_TABLE, key, expected="a path whose folders are folders")
+        if is_dir or value.endswith(("/", "\\")):
+            example = Path(SETTINGS[key].default or "report.json").name
+            raise self.error(f"{value!r} is a folder", SETTINGS_TABLE, key,
+                             expected=f"the path of a file (the {key} file itself, e.g. "
+                             f"{value.rstrip('/')}/{example})")
 
     def stage(self, name: str, table: Any, earlier: list[CheckSpec],
               default_timeout: float | None) -> Stage:
@@ -240,16 +276,20 @@ class _Reader:
         if "conditions" not in values:
             conditions = [parse_condition(c, check_type.metrics) for c in
                           check_type.default_conditions]
-        bounded = {c.metric_id for c in conditions}
+        if not conditions:  # warn-only or none: a check that can never fail proves nothing
+            raise self.error("no conditions" + (" (an empty list)" if "conditions" in values
+                                                else ""), table, "conditions",
+                             expected='at least one condition, e.g. conditions = ["'
+                             + check_type.metrics[0].name + ' == 0"]'
+                             + ("; or leave the key out for the defaults: " + ", ".join(
+                                 check_type.default_conditions)
+                                if check_type.default_conditions else "")
+                             + "; produced metrics: "
+                             + ", ".join(m.name for m in check_type.metrics))
         for implied in check_type.implied_conditions:
             cond = parse_condition(implied, check_type.metrics)
-            if cond.metric_id not in bounded:
+            if not any(_takes_place_of(c, cond) for c in conditions):
                 conditions.append(cond)
-        if not conditions:
-            raise self.error("no conditions", table, "conditions",
-                             expected='at least one condition, e.g. conditions = ["'
-                             + check_type.metrics[0].name + ' == 0"]; produced metrics: '
-                             + ", ".join(m.name for m in check_type.metrics))
         warn = self.conditions(table, "warn", values, check_type, WARN)
         needs = [*stage_needs, *values.get("needs", [])]
         for ref in needs:
@@ -267,6 +307,7 @@ class _Reader:
                    for k, opt in check_type.options.items()}
         if check_type.validate is not None:
             common = {k: values[k] for k in COMMON if k in values}
+            common["gates_dir"] = str(self.path.parent.resolve())  # paths are relative to it
             if environment is not None:  # local processes to look at, or a remote target
                 common["environment_strategy"] = self.environments[environment].spec.strategy
             try:
@@ -323,6 +364,61 @@ class _Reader:
             )
 
     def check_name(self, name: str, table: str, key: str | None) -> None:
+        """A name that can become a file name on any system: it names artifacts and outcomes."""
+        shown = repr(name) if len(name) <= 60 else f"'{name[:40]}…' ({len(name)} characters)"
+        if len(name) > MAX_NAME:
+            raise self.error(f"{shown} is too long a name", table, key,
+                             expected=f"at most {MAX_NAME} characters (it names files)")
         if not _NAME.match(name) or "::" in name:
-            raise self.error(f"{name!r} is not a usable name", table, key,
-                             expected="letters, digits, '_', '-' and '.'")
+            raise self.error(f"{shown} is not a usable name", table, key,
+                             expected="letters, digits, '_', '-' and '.', starting with a "
+                             "letter, digit or '_' (it names files)")
+        if name.endswith(".") or name.split(".")[0].lower() in _RESERVED_NAMES:
+            raise self.error(f"{name!r} is not a portable file name", table, key,
+                             expected="a name that does not end with '.' and is not a "
+                             "device name (CON, NUL, COM1, ...)")
+
+    def check_collisions(self, stages: list[Stage]) -> None:
+        """`[a."b.c"]` and `["a.b".c]` both write `a.b.c.*`: refuse rather than mix them.
+
+        A stage named like a check (`["a.b".c]` beside `[a.b]`) is refused too:
+        `needs = ["a.b"]` would mean both.
+        """
+        on_disk: dict[str, CheckSpec] = {}
+        stage_names = {s.name.casefold(): s.name for s in stages}
+        for spec in (c for s in stages for c in s.checks):
+            if spec.ref.casefold() in stage_names:
+                raise self.error(
+                    f"stage {stage_names[spec.ref.casefold()]!r} and check [{spec.stage}."
+                    f"{spec.name}] have the same name, so needs = [{spec.ref!r}] would mean "
+                    "both", spec.stage, None, line=spec.line, expected="a stage name that is "
+                    "not also a stage.check name: rename one of them")
+            other = on_disk.setdefault(spec.ref.casefold(), spec)
+            if other is not spec:
+                raise self.error(
+                    f"[{other.stage}.{other.name}] (stage {other.stage!r}, check "
+                    f"{other.name!r}) and stage {spec.stage!r}, check {spec.name!r} have "
+                    f"the same name on disk, {spec.ref!r}", spec.stage, None,
+                    line=spec.line, expected="names that differ other than by where the "
+                    "'.' falls or by upper/lower case: rename one of them")
+
+
+def _takes_place_of(user: Condition, implied: Condition) -> bool:
+    """Whether the user's own condition replaces an implied one on the same metric.
+
+    An upper bound may relax an implied one (`failed <= 3` for `failed == 0`):
+    the user's stated choice. An implied lower bound guards against measuring
+    nothing (`tests >= 1`); only a lower bound at least as strict replaces it,
+    never one on the other side (`tests <= 100` holds for zero tests) or a
+    baseline (which may itself be zero).
+    """
+    if user.metric_id != implied.metric_id:
+        return False
+    if implied.op in (">=", ">"):
+        if user.threshold is None or implied.threshold is None or user.op not in (
+                ">=", ">", "=="):
+            return False
+        if implied.op == ">" and user.op != ">":
+            return user.threshold > implied.threshold
+        return user.threshold >= implied.threshold
+    return user.op in ("<=", "<", "==")

@@ -22,12 +22,17 @@ class ConfigError(Exception):
         where = str(self.path) + (f":{self.line}" if self.line else "")
         parts = [f"{where}:"]
         if self.table is not None:
-            parts.append(f"[{self.table}]" if self.table else "(top level)")
+            parts.append(f"[{_short(self.table)}]" if self.table else "(top level)")
         if self.key is not None:
-            parts.append(f"{self.key}:")
+            parts.append(f"{_short(self.key)}:")
         text = " ".join(parts) + " " + self.problem.rstrip(".") + "."
         if self.expected:
             text += f" Expected {self.expected.rstrip('.')}."
         if self.suggestion:
             text += f" Did you mean {self.suggestion!r}?"
         return text
+
+
+def _short(name: str, limit: int = 80) -> str:
+    """A 5,000-character key stays one readable line: its start and its length."""
+    return name if len(name) <= limit else f"{name[:60]}… ({len(name)} characters)"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import math
 import os
 import subprocess
 from collections.abc import Iterator, Mapping, Sequence
@@ -27,9 +28,21 @@ _CHECK_KEYS = ("id", "stage", "check", "tool", "verdict", "metrics", "duration_s
 
 
 class History(list[dict[str, Any]]):
-    """Runs oldest first; `skipped` counts lines that were not a run."""
+    """Runs oldest first; `skipped` counts lines that were not a run, `problem` says why
+    the file could not be read at all (then the history is empty)."""
 
     skipped: int = 0
+    problem: str = ""
+
+    @property
+    def note(self) -> str:
+        """One line for whoever shows this history: what was not read, or ''."""
+        if self.problem:
+            return self.problem
+        if self.skipped:
+            return (f"{self.skipped} unreadable line{'s' if self.skipped != 1 else ''} "
+                    "of history skipped")
+        return ""
 
 
 def history_entry(report: Mapping[str, Any], branch: str | None) -> dict[str, Any]:
@@ -41,8 +54,19 @@ def history_entry(report: Mapping[str, Any], branch: str | None) -> dict[str, An
         "duration_s": report.get("duration_s"),
         "commit": (report.get("project") or {}).get("commit"),
         "branch": branch,
-        "checks": [{k: c.get(k) for k in _CHECK_KEYS} for c in report.get("checks", [])],
+        "checks": [_check_entry(c) for c in report.get("checks", [])],
     }
+
+
+def _check_entry(check: Mapping[str, Any]) -> dict[str, Any]:
+    """A check as history keeps it; a NaN or Infinity metric is left out, so the line
+    stays one every reader takes (read_history skips lines that hold one)."""
+    entry = {k: check.get(k) for k in _CHECK_KEYS}
+    if isinstance(entry["metrics"], dict):
+        entry["metrics"] = {k: v for k, v in entry["metrics"].items() if not _non_finite(v)}
+    if _non_finite(entry["duration_s"]):
+        entry["duration_s"] = None
+    return entry
 
 
 def append_history(path: Path, report: Mapping[str, Any], keep: int | None = None) -> None:
@@ -72,21 +96,64 @@ def read_history(path: Path) -> History:
     runs = History()
     if not path.exists():
         return runs
-    with _locked(path, fcntl.LOCK_SH):
-        raw = path.read_bytes()
+    try:
+        with _locked(path, fcntl.LOCK_SH):
+            raw = path.read_bytes()
+    except OSError as exc:
+        runs.problem = f"the history {path} cannot be read ({exc.strerror or exc})"
+        return runs
     for line in raw.splitlines():
         if not line.strip():
             continue
         try:
             run = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             runs.skipped += 1
             continue
-        if isinstance(run, dict) and isinstance(run.get("checks", []), list):
+        if _is_run(run):
             runs.append(run)
         else:
             runs.skipped += 1
     return runs
+
+
+def _is_run(run: Any) -> bool:
+    """A line every reader can use as it is: a run whose numbers are finite numbers.
+
+    JSON that is not an object, a check that is not one, metrics that are not
+    a table, NaN or Infinity (Python's json reads them): not a run.
+    """
+    if not isinstance(run, dict) or not isinstance(run.get("checks", []), list):
+        return False
+    if not _number_or_none(run.get("duration_s")):
+        return False
+    for check in run.get("checks", []):
+        if not isinstance(check, dict) or not isinstance(check.get("metrics") or {}, dict):
+            return False
+        if not (isinstance(check.get("stage"), str) and isinstance(check.get("check"), str)):
+            return False
+        if not _number_or_none(check.get("duration_s")):
+            return False
+        if any(_non_finite(v) for v in (check.get("metrics") or {}).values()):
+            return False
+    return True
+
+
+def _non_finite(value: Any) -> bool:
+    """NaN or Infinity: a line that says so was not written by a sane run."""
+    return isinstance(value, float) and not math.isfinite(value)
+
+
+def _number_or_none(value: Any) -> bool:
+    """None, or a finite int/float (not a bool): the only values a trend may hold."""
+    if value is None:
+        return True
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False
 
 
 def git_branch(root: Path) -> str | None:
@@ -134,7 +201,8 @@ def series_values(runs: Sequence[Mapping[str, Any]], key: str) -> list[float | N
 
 
 def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    """A finite float, or None: a trend never draws NaN, Infinity or text."""
+    if not _number_or_none(value) or value is None:
         return None
     return float(value)
 

@@ -89,6 +89,9 @@ class Measurement:
     tool: str = ""
     artifacts: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    known_keys: dict[str, list[str]] = field(default_factory=dict)
+    """For a keyed metric with a `key_default`: every key the tool knows (all rule
+    codes, all test ids). A condition on a key outside it is a typo, never a 0."""
 
 
 class ToolError(Exception):

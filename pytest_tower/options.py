@@ -6,11 +6,14 @@ or raises OptionError with what was expected, in words a user can act on.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
 from pytest_tower.model import Option
 from pytest_tower.units import UnitError, parse_duration
+
+MAX_INT = 1_000_000  # counts of users, workers, releases...: beyond this it is a typo
 
 
 class OptionError(ValueError):
@@ -24,18 +27,26 @@ class OptionError(ValueError):
 def _str(value: Any) -> str:
     if not isinstance(value, str):
         raise OptionError(f"a string, got {_show(value)}")
+    if "\0" in value:  # no file name, argument or URL can hold it: the OS refuses it later
+        raise OptionError(f"a string without NUL characters, got {_show(value)}")
     return value
 
 
 def _int(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise OptionError(f"a whole number, got {_show(value)}")
+    if not 0 <= value <= MAX_INT:
+        raise OptionError(f"a whole number from 0 to {MAX_INT:,}, got {_show(value)}")
     return value
 
 
 def _number(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise OptionError(f"a number, got {_show(value)}")
+    # nan, inf, 1e999 (inf) and huge integers (float() overflows) are never meant
+    if (isinstance(value, int) and abs(value) > MAX_INT) or not math.isfinite(value) \
+            or not 0 <= value <= MAX_INT:
+        raise OptionError(f"a finite number from 0 to {MAX_INT:,}, got {_show(value)}")
     return float(value)
 
 
@@ -48,7 +59,7 @@ def _bool(value: Any) -> bool:
 def _str_list(value: Any) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise OptionError(f'a list of strings such as ["a", "b"], got {_show(value)}')
-    return list(value)
+    return [_str(v) for v in value]
 
 
 def _duration(value: Any) -> float:
@@ -59,9 +70,11 @@ def _duration(value: Any) -> float:
 
 
 def _int_or_auto(value: Any) -> int | str:
-    if value == "auto" or (type(value) is int and value >= 1):
-        return value
-    raise OptionError(f'a number of at least 1, or "auto", got {_show(value)}')
+    if value == "auto":
+        return "auto"
+    if type(value) is int and 1 <= value <= MAX_INT:
+        return int(value)
+    raise OptionError(f'a number from 1 to {MAX_INT:,}, or "auto", got {_show(value)}')
 
 
 def _table_list(value: Any) -> list[dict[str, Any]]:
@@ -99,4 +112,9 @@ def _show(value: Any) -> str:
         list: "a list",
         dict: "a table",
     }.get(type(value), type(value).__name__)
-    return f"{kind} ({value!r})" if not isinstance(value, dict) else kind
+    if isinstance(value, dict):
+        return kind
+    shown = repr(value)
+    if len(shown) > 40:  # a 400-digit number or a pasted file: its start and its length
+        shown = f"{shown[:20]}… ({len(shown)} characters)"
+    return f"{kind} ({shown})"

@@ -21,9 +21,9 @@ def render_show(history: Sequence[Mapping[str, Any]], metric: str | None = None,
     if not history:
         return "pytest-tower: no runs recorded yet (run `pytest --tower` first)\n"
     lines = _last_run(history[-1], len(history))
-    skipped = getattr(history, "skipped", 0)  # read_history counts lines it could not read
-    if skipped:
-        lines[1] = lines[1][:-1] + f"; {skipped} unreadable lines skipped)"
+    note = getattr(history, "note", "")  # read_history says what it could not read
+    if note:
+        lines[1] = lines[1][:-1] + f"; {note})"
     if metric:
         lines.append("")
         keys = resolve_series(history, metric)
@@ -110,13 +110,23 @@ def show_history(config: Any, metric: str | None) -> int:
     history = gates.parent / DEFAULT_HISTORY
     try:
         settings = tomllib.loads(gates.read_text(encoding="utf-8")).get("tower", {})
-        history = gates.parent / settings.get("history", DEFAULT_HISTORY)
-    except (OSError, tomllib.TOMLDecodeError):
+        named = settings.get("history", str(DEFAULT_HISTORY)) if isinstance(settings, dict) \
+            else str(DEFAULT_HISTORY)
+        if not isinstance(named, str) or not named or "\0" in named:
+            sys.stderr.write(f"ERROR: pytest-tower: {gates}: [tower] history: expected a path "
+                             f"to a file, got {named!r}\n")
+            return 4
+        history = gates.parent / named
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         pass  # no readable gates.toml: the default place
     if not history.exists():
         sys.stderr.write(f"ERROR: pytest-tower: no history at {history}: run pytest --tower "
                          "first\n")
         return 4
+    runs = read_history(history)
+    if runs.problem:
+        sys.stderr.write(f"ERROR: pytest-tower: {runs.problem}\n")
+        return 4
     width = max(10, shutil.get_terminal_size().columns - 60)
-    sys.stdout.write(render_show(read_history(history), metric, width))
+    sys.stdout.write(render_show(runs, metric, width))
     return 0

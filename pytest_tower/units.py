@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 from pytest_tower.model import BYTES, COUNT, MILLISECONDS, PERCENT, SECONDS
@@ -19,6 +20,7 @@ _SIZE = {
     "MiB": 1024**2,
     "GiB": 1024**3,
 }
+MAX_DURATION = 7 * 24 * 3600.0  # a week: beyond it a timeout is a typo, and some waits overflow
 UNIT_NAMES = {
     COUNT: "a plain number",
     PERCENT: "a percentage (e.g. 90%)",
@@ -37,12 +39,24 @@ def split_number(text: str) -> tuple[float, str]:
     match = _NUMBER.match(text.strip())
     if not match:
         raise UnitError(f"{text!r} is not a number")
-    return float(match.group(1)), match.group(2)
+    return finite(float(match.group(1)), text), match.group(2)
+
+
+def finite(number: float, text: object = None) -> float:
+    """`number` if it is a real, finite number; `1e999` reads as inf and must not pass."""
+    if not math.isfinite(number):
+        shown = number if text is None else text
+        raise UnitError(f"{shown!r} is not a finite number")
+    return number
 
 
 def to_unit(text: str, unit: str) -> float:
     """Read `text` as a value of a metric measured in `unit`, converting."""
     number, suffix = split_number(text)
+    return finite(_convert(number, suffix, text, unit), text)
+
+
+def _convert(number: float, suffix: str, text: str, unit: str) -> float:
     if unit == COUNT:
         if suffix:
             raise UnitError(f"this metric is a count: write a plain number, not {text!r}")
@@ -68,13 +82,20 @@ def parse_duration(value: object) -> float:
     if isinstance(value, bool):
         raise UnitError("expected a duration such as \"60s\", not a boolean")
     if isinstance(value, (int, float)):
-        seconds = float(value)
+        try:
+            seconds = finite(float(value), value)
+        except OverflowError:
+            raise UnitError(f"a {len(str(value))}-digit number is too large for a duration"
+                            ) from None
     elif isinstance(value, str):
         seconds = to_unit(value, SECONDS)
     else:
         raise UnitError(f"expected a duration such as \"60s\", not {type(value).__name__}")
     if seconds <= 0:
         raise UnitError("a duration must be greater than zero")
+    if seconds > MAX_DURATION:
+        raise UnitError(f"{seconds:g} seconds is more than the longest duration accepted "
+                        f"({MAX_DURATION:g}s, a week)")
     return seconds
 
 
@@ -82,6 +103,8 @@ def format_value(value: float | None, unit: str = COUNT) -> str:
     """A metric value as a person reads it: 3, 87.5%, 1.24s, 120ms, 4.2MB."""
     if value is None:
         return "no value"
+    if not math.isfinite(value):  # a tool or a hand-edited file said so: show it, never crash
+        return str(value)
     if unit == BYTES:
         for name, factor in (("GB", 1000**3), ("MB", 1000**2), ("kB", 1000)):
             if abs(value) >= factor:

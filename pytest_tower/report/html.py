@@ -80,7 +80,7 @@ def render_html(report: Mapping[str, Any], history: Sequence[Mapping[str, Any]],
         _verdict(report, verdict, title),
         _checks(report.get("checks") or []),
         _deployments(report.get("environments") or []),
-        _trends(runs),
+        _trends(runs, str(getattr(history, "note", "") or "")),
         "</main></body></html>",
         "",
     ])
@@ -180,14 +180,16 @@ def _deployments(environments: Sequence[Mapping[str, Any]]) -> str:
     return f'<h2>Deployments</h2><div id="deployments" class="envs">{"".join(blocks)}</div>'
 
 
-def _trends(runs: Sequence[Mapping[str, Any]]) -> str:
+def _trends(runs: Sequence[Mapping[str, Any]], note: str = "") -> str:
+    """The charts; `note` says what of the history could not be read (skipped lines)."""
     keys = [k for name in TREND_METRICS for k in resolve_series(runs, name)] + [DURATION]
     charts = [_chart(runs, k) for k in keys] if runs else []
     charts = [c for c in charts if c]
+    shown = f'<p id="history-note" class="muted">{esc(note)}</p>' if note else ""
     if not charts:
         return ('<h2>Trends</h2><p id="trends" class="muted">'
-                "No history yet: trends appear after a few runs.</p>")
-    return (f'<h2>Trends (last {len(runs)} runs)</h2>'
+                f"No history yet: trends appear after a few runs.</p>{shown}")
+    return (f'<h2>Trends (last {len(runs)} runs)</h2>{shown}'
             f'<div id="trends" class="charts">{"".join(charts)}</div>')
 
 

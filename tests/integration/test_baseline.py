@@ -53,12 +53,40 @@ def test_a_failing_run_never_becomes_the_baseline(project, gates) -> None:
     assert set(baseline["checks"]) == {"lint::ruff"}
 
 
-def test_a_corrupt_baseline_is_a_usage_error(project) -> None:
+def test_a_corrupt_baseline_errors_the_conditions_that_need_it(project, gates) -> None:
     (project.path / ".tower").mkdir()
     (project.path / ".tower" / "baseline.json").write_text("{not json")
-    result = project.runpytest("--tower")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    assert "the baseline file cannot be read" in result.stderr.str()
+    result = project.runpytest("--tower", "--tower-report=r.json")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    check = read_report(project.path / "r.json")["checks"][0]
+    assert check["verdict"] == "error"
+    assert "baseline.json cannot be used (Expecting property name" in check["message"]
+    # A check that does not compare with the baseline is not held hostage by it.
+    gates('[lint.ruff]\npaths = ["pkg"]\nselect = ["F"]\nconditions = ["violations <= 1"]\n')
+    assert project.runpytest("--tower").ret == pytest.ExitCode.OK
+
+
+def test_a_non_finite_baseline_value_is_never_compared(project) -> None:
+    """`violations <= Infinity` holds for anything: the value is unusable, not a pass."""
+    (project.path / ".tower").mkdir()
+    (project.path / ".tower" / "baseline.json").write_text(
+        '{"schema": 1, "checks": {"lint::ruff": {"violations": Infinity, "other": 3}}}')
+    result = project.runpytest("--tower", "--tower-report=r.json")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    check = read_report(project.path / "r.json")["checks"][0]
+    assert check["verdict"] == "error"
+    assert "the accepted baseline of violations for lint::ruff" in check["message"]
+    assert "is inf, not a finite number" in check["message"]
+
+
+def test_recording_over_a_broken_baseline_writes_strict_json(project) -> None:
+    (project.path / ".tower").mkdir()
+    path = project.path / ".tower" / "baseline.json"
+    path.write_text('{"schema": 1, "checks": {"lint::ruff": {"violations": NaN}}}')
+    assert project.runpytest("--tower", "--tower-update-baseline").ret == pytest.ExitCode.OK
+    text = path.read_text()
+    assert "NaN" not in text
+    assert json.loads(text)["checks"]["lint::ruff"]["violations"] == 1
 
 
 def test_without_a_file_the_last_passing_run_on_the_base_branch_is_the_baseline(

@@ -93,6 +93,28 @@ CASES = {
         'conditions = ["p95 < 200ms", "cpu < 150%"]\n',
         ["[perf.load]", "'cpu < 150%'", "environment 'production' is deployed by commands"],
     ),
+    "timeout-nan": ("[lint.ruff]\ntimeout = nan\n",
+                    ["gates.toml:2:", "[lint.ruff] timeout: wrong type or value",
+                     "nan is not a finite number"]),
+    "condition-inf": ('[lint.ruff]\nconditions = ["violations <= 1e999"]\n',
+                      ["'1e999' is not a finite number"]),
+    "baseline-factor-inf": ('[lint.ruff]\nconditions = ["violations <= baseline * 1e999"]\n',
+                            ["[lint.ruff] conditions:", "'1e999' is not a finite number"]),
+    "warn-only": ('[lint.ruff]\nconditions = []\nwarn = ["violations == 0"]\n',
+                  ["no conditions (an empty list)", "leave the key out for the defaults"]),
+    "name-too-long": (f'[lint.{"x" * 300}]\ntool = "ruff"\n',
+                      ["too long a name", "at most 100 characters", "(300 characters)"]),
+    "names-collide": ('[a."b.c"]\ntool = "ruff"\n["a.b".c]\ntool = "ruff"\n',
+                      ["[a.b.c] (stage 'a', check 'b.c') and stage 'a.b', check 'c'",
+                       "the same name on disk, 'a.b.c'"]),
+    "history-folder": ('[tower]\nhistory = "h/"\n[lint.ruff]\n',
+                       ["[tower] history: 'h/' is a folder", "h/history.jsonl"]),
+    "baseline-nul": ('[tower]\nbaseline = "a\\u0000b"\n[lint.ruff]\n',
+                     ["[tower] baseline:", "a string without NUL characters"]),
+    "env-health-timeout-inf": (
+        '[environments.staging]\ncommand = "srv {port}"\nhealth_timeout = inf\n[lint.ruff]\n',
+        ["[environments.staging] health_timeout: wrong type or value", "not a finite number"],
+    ),
     "env-conditions-unused": (
         '[environments.staging]\ncommand = "srv {port}"\nconditions = ["app_errors == 0"]\n'
         "[lint.ruff]\n",
@@ -148,3 +170,12 @@ def test_paths_outside_the_gates_are_refused(pytester, gates) -> None:
     result = pytester.runpytest("--tower", "test_x.py")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "collects the gates in" in result.stderr.str()
+
+
+def test_a_baseline_path_that_is_a_folder(pytester, gates) -> None:
+    (pytester.path / "accepted").mkdir()
+    gates('[tower]\nbaseline = "accepted"\n[lint.ruff]\nconditions = ["violations <= baseline"]\n')
+    result = pytester.runpytest("--tower")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "[tower] baseline: 'accepted' is a folder" in result.stderr.str()
+    assert no_traceback(result.stdout.str() + result.stderr.str())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from pytest_tower.conditions import WARN, ConditionError, parse_condition
@@ -149,3 +151,113 @@ def test_no_baseline_cannot_be_judged() -> None:
 def test_bad_baseline_expressions(expr: str, words: str) -> None:
     with pytest.raises(ConditionError, match=words):
         parse_condition(expr, METRICS)
+
+
+@pytest.mark.parametrize(("expr", "words"), [
+    ("violations <= 1e999", "'1e999' is not a finite number"),
+    ("coverage >= nan%", "'nan%' is not a number"),
+    ("duration < 1e306h", "'1e306h' is not a finite number"),  # finite, but not in seconds
+    ("p95 <= baseline * 1e999", "'1e999' is not a finite number"),
+    ("p95 <= baseline * 0", "a factor is a number greater than 0"),
+    ("p95 <= baseline * -2", "a factor is a number greater than 0"),
+    ("p95 <= baseline + 1e999ms", "'1e999ms' is not a finite number"),
+])
+def test_non_finite_or_absurd_numbers_are_refused(expr: str, words: str) -> None:
+    with pytest.raises(ConditionError, match=re.escape(words)):
+        parse_condition(expr, METRICS)
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+def test_a_non_finite_measurement_is_never_compared(value: float) -> None:
+    """`inf >= 10` and `nan != 5` hold: a value like that is no evidence."""
+    for expr in ("files >= 10", "files != 5", "files <= 3"):
+        result = parse_condition(expr, METRICS).evaluate({"files": value}, METRICS[5])
+        assert result.passed is None
+        assert "not a finite number" in result.why_unjudged
+
+
+@pytest.mark.parametrize(("base", "why"), [
+    (float("inf"), "gives the threshold inf"),
+    (float("nan"), "gives the threshold nan"),
+    (1e308, "gives the threshold inf"),  # finite, but times 10 it is not
+])
+def test_an_unusable_baseline_is_never_compared(base: float, why: str) -> None:
+    condition = parse_condition("p95 <= baseline * 10", METRICS)
+    result = condition.evaluate({"p95": 5.0}, METRICS[3], {"p95": base})
+    assert result.passed is None and result.threshold is None
+    assert why in result.why_unjudged and "--tower-update-baseline" in result.why_unjudged
+
+
+def test_a_baseline_that_says_why_it_has_no_value() -> None:
+    from pytest_tower.baseline import Baselines, CheckBaseline
+
+    condition = parse_condition("p95 <= baseline", METRICS)
+    own = CheckBaseline({"rps": 3.0}, unusable={"p95": "p95 is NaN in baseline.json"})
+    assert condition.evaluate({"p95": 5.0}, METRICS[3], own).why_unjudged == (
+        "p95 is NaN in baseline.json")
+    broken = Baselines(problem="the baseline file cannot be used (garbled)").get("lint::x")
+    result = condition.evaluate({"p95": 5.0}, METRICS[3], broken)
+    assert result.passed is None
+    assert result.why_unjudged == "the baseline file cannot be used (garbled)"
+
+
+def test_a_missing_key_lists_the_keys_produced_and_suggests_one() -> None:
+    metrics = {"p95": 12.0, "p95[GET /json]": 10.0, "p95[POST /items]": 14.0,
+               "violations[F401]": 1.0}
+    result = parse_condition("p95[/json] <= 100ms", METRICS).evaluate(metrics, METRICS[3])
+    assert result.passed is None
+    assert result.why_unjudged == (
+        "the run produced no value for p95[/json]; it produced p95[GET /json], "
+        "p95[POST /items]. Did you mean p95[GET /json]?")
+    typo = parse_condition("p95[GET /jsno] <= 100ms", METRICS).evaluate(metrics, METRICS[3])
+    assert typo.why_unjudged.endswith("Did you mean p95[GET /json]?")
+    none = parse_condition("p95[x] <= 1ms", METRICS).evaluate({"p95": 1.0}, METRICS[3])
+    assert none.why_unjudged.endswith("it produced no p95[...] values at all")
+
+
+def test_a_counted_key_with_no_findings_is_a_real_zero() -> None:
+    """violations[E501] for a code with no violation is 0 measured, not a missing value."""
+    result = parse_condition("violations[E501] == 0", METRICS).evaluate(
+        {"violations": 1, "violations[F401]": 1}, METRICS[0])
+    assert result.passed is True and result.actual == 0
+
+
+@pytest.mark.parametrize(("user", "implied", "replaces"), [
+    ("failed <= 3", "failed == 0", True),     # an upper bound may relax an implied one
+    ("failed == 0", "failed == 0", True),
+    ("failed >= 0", "failed == 0", False),    # the other side bounds nothing
+    ("tests >= 5", "tests >= 1", True),       # stricter lower bound
+    ("tests >= 0", "tests >= 1", False),      # a lower bound that admits nothing measured
+    ("tests <= 100", "tests >= 1", False),    # holds for zero tests
+    ("tests != 3", "tests >= 1", False),
+    ("tests >= baseline", "tests >= 1", False),  # the baseline may be zero
+    ("tests > 0", "tests >= 1", False),   # kept beside it: harmless, and 0.5 > 0
+    ("tests == 2", "tests >= 1", True),
+    ("coverage >= 90%", "tests >= 1", False),  # another metric
+])
+def test_which_own_condition_takes_the_place_of_an_implied_one(user, implied, replaces) -> None:
+    from pytest_tower.config import _takes_place_of
+
+    metrics = [MetricSpec("failed"), MetricSpec("tests"), MetricSpec("coverage", PERCENT)]
+    assert _takes_place_of(parse_condition(user, metrics),
+                           parse_condition(implied, metrics)) is replaces
+
+
+def test_a_key_the_tool_does_not_know_is_a_typo_not_a_zero() -> None:
+    """A check type that lists its keys (rule codes, test ids) turns a typo into an error."""
+    condition = parse_condition("violations[F4O1] == 0", METRICS)
+    known = {"violations": ["F401", "F811", "E501"]}
+    result = condition.evaluate({"violations": 0}, METRICS[0], None, known)
+    assert result.passed is None
+    assert result.why_unjudged == ("'F4O1' is not a key the tool knows for violations "
+                                   "(3 known). Did you mean violations[F401]?")
+    known_zero = parse_condition("violations[E501] == 0", METRICS).evaluate(
+        {"violations": 0}, METRICS[0], None, known)
+    assert known_zero.passed is True and known_zero.actual == 0
+
+
+def test_a_key_is_read_without_stray_spaces() -> None:
+    condition = parse_condition("violations[ F401 ] == 0", METRICS)
+    assert condition.metric_id == "violations[F401]"
+    with pytest.raises(ConditionError, match="an empty key"):
+        parse_condition("violations[ ] == 0", METRICS)

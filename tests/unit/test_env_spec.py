@@ -34,6 +34,12 @@ def test_command_health_is_a_path_or_a_command() -> None:
     ({"health": "/healthz"}, "command: missing required option"),
     ({"strategy": "command"}, "deploy: missing required option"),
     ({"strategy": "command", "deploy": [], "url": "x"}, "deploy: wrong type.*non-empty"),
+    ({"command": "x", "health_timeout": float("nan")}, "health_timeout: wrong type.*nan is not"),
+    ({"command": "x", "lock_timeout": "1e999s"}, "lock_timeout: .*'1e999s' is not a finite"),
+    ({"command": "x", "stop_timeout": float("-inf")}, "stop_timeout: .*not a finite number"),
+    ({"command": "x", "keep_releases": 10**30}, "keep_releases: wrong type.*from 0 to"),
+    ({"command": "x", "health_failures_allowed": -1}, "health_failures_allowed: wrong type"),
+    ({"strategy": "command", "deploy": "x", "timeout": 1e12}, "timeout: .*longest duration"),
 ])
 def test_bad_tables_are_rejected_clearly(table, message) -> None:
     with pytest.raises(EnvConfigError, match=message):

@@ -93,6 +93,34 @@ def test_a_torn_last_line_does_not_swallow_the_next_run(tmp_path) -> None:
     assert runs.skipped == 1
 
 
+@pytest.mark.parametrize("line", [
+    '{"verdict": "passed", "duration_s": NaN, "checks": []}',
+    '{"verdict": "passed", "checks": [{"stage": "s", "check": "c", "metrics": {"v": Infinity}}]}',
+    '{"verdict": "passed", "checks": ["not a check"]}',
+    '{"verdict": "passed", "checks": [{"stage": "s", "check": "c", "metrics": [1]}]}',
+    '{"verdict": "passed", "checks": [{"stage": 1, "check": "c"}]}',
+    '{"verdict": "passed", "checks": {"s": 1}}',
+    '{"verdict": "passed", "duration_s": "10s", "checks": []}',
+    "[" * 100_000,
+])
+def test_a_line_no_reader_can_use_is_skipped(tmp_path, line: str) -> None:
+    """JSON, but not a run every reader (show, HTML, baseline) can use as it is."""
+    path = tmp_path / "h.jsonl"
+    path.write_text(line + "\n")
+    append_history(path, report(2), keep=None)
+    runs = read_history(path)
+    assert len(runs) == 1 and runs.skipped == 1
+    assert runs.note == "1 unreadable line of history skipped"
+
+
+def test_a_history_that_is_a_folder_is_a_problem_not_a_crash(tmp_path) -> None:
+    path = tmp_path / "history.jsonl"
+    path.mkdir()
+    runs = read_history(path)
+    assert list(runs) == [] and "cannot be read (Is a directory)" in runs.problem
+    assert runs.note == runs.problem
+
+
 def test_missing_history_is_empty(tmp_path) -> None:
     runs = read_history(tmp_path / "none.jsonl")
     assert list(runs) == [] and runs.skipped == 0
@@ -154,3 +182,14 @@ def test_series_by_exact_key_or_bare_metric_name() -> None:
     assert resolve_series(runs, "coverage") == []
     assert series_values(runs, "lint::ruff:violations") == [0.0, None, 2.0]
     assert series_values(runs, DURATION) == [1.0, 2.0, 3.0]
+
+
+def test_a_non_finite_metric_is_left_out_not_the_whole_run(tmp_path) -> None:
+    """The run stays in history (and in trends); only the value no reader can use goes."""
+    path = tmp_path / "h.jsonl"
+    bad = report(1)
+    bad["checks"][0]["metrics"] = {"violations": 2, "p95": float("inf")}
+    append_history(path, bad, keep=None)
+    assert "Infinity" not in path.read_text()
+    (run,) = read_history(path)
+    assert run["checks"][0]["metrics"] == {"violations": 2}

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from pytest_tower.report.html import render_html
@@ -73,3 +74,15 @@ def test_everything_is_escaped() -> None:
     page = render_html(report, [run(1, **{"v<x>": 1.0}) | {"started": evil}])
     assert "<b onmouseover" not in page
     assert "&lt;b onmouseover=x&gt;&amp;&quot;&#x27;" in page
+
+
+def test_skipped_history_lines_are_noted_under_the_trends(tmp_path) -> None:
+    from pytest_tower.history import read_history
+
+    path = tmp_path / "history.jsonl"
+    lines = [run(1, violations=1), run(2, violations=float("inf")), run(3, violations=2)]
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines) + "{torn\n")
+    page = render_html(REPORT, read_history(path))
+    assert charts(page)["lint::ruff:violations"] == 2
+    assert '<p id="history-note" class="muted">2 unreadable lines of history skipped</p>' in page
+    assert "history-note" not in render_html(REPORT, [run(1, violations=1)])

@@ -76,4 +76,31 @@ def test_unreadable_lines_are_mentioned(tmp_path) -> None:
     path = tmp_path / "history.jsonl"
     path.write_text(json.dumps(run(0, 1)) + "\n{broken\n" + json.dumps(run(1, 2)) + "\n")
     assert render_show(read_history(path)).splitlines()[1] == (
-        "(2 runs in history; 1 unreadable lines skipped)")
+        "(2 runs in history; 1 unreadable line of history skipped)")
+
+
+def test_non_finite_lines_are_skipped_not_drawn(tmp_path) -> None:
+    """NaN and Infinity are valid Python JSON; a sparkline of them would crash."""
+    path = tmp_path / "history.jsonl"
+    bad = dict(run(1, 2), duration_s=float("inf"))
+    path.write_text(json.dumps(run(0, 1)) + "\n" + json.dumps(bad) + "\n"
+                    + json.dumps(run(2, float("nan"))) + "\n" + json.dumps(run(3, 4)) + "\n")
+    text = render_show(read_history(path), "violations")
+    assert "(2 runs in history; 2 unreadable lines of history skipped)" in text
+    assert "min 1  max 4  last 4  (2 runs)" in text
+
+
+def test_a_history_folder_is_a_usage_error(pytester) -> None:
+    (pytester.path / "gates.toml").write_text('[tower]\nhistory = "h"\n[lint.ruff]\n')
+    (pytester.path / "h").mkdir()
+    result = pytester.runpytest("--tower-show")
+    assert result.ret == 4
+    assert "cannot be read (Is a directory)" in result.stderr.str()
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+def test_a_history_setting_that_is_not_a_path_is_a_usage_error(pytester) -> None:
+    (pytester.path / "gates.toml").write_text('[tower]\nhistory = 3\n[lint.ruff]\n')
+    result = pytester.runpytest("--tower-show")
+    assert result.ret == 4
+    assert "[tower] history: expected a path to a file, got 3" in result.stderr.str()
