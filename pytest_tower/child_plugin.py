@@ -26,22 +26,40 @@ BASE_URL_ENV = "TOWER_BASE_URL"
 MAX_REASON = 300
 
 
+# Options that make pytest run only part of the suite on the strength of an
+# earlier run (pytest's cache): a pass then proves nothing about the rest.
+PARTIAL_OPTIONS = {"lf": "--lf", "stepwise": "--sw", "stepwise_skip": "--sw-skip"}
+
+
 def pytest_configure(config: pytest.Config) -> None:
     path = os.environ.get(RESULTS_ENV)
     if path and not hasattr(config, "workerinput"):
-        config.pluginmanager.register(Recorder(path), "tower-child-recorder")
+        recorder = Recorder(path)
+        config.pluginmanager.register(recorder, "tower-child-recorder")
+        env_opts = os.environ.get("PYTEST_ADDOPTS", "").split()
+        recorder.write(event="options",
+                       addopts=[str(a) for a in config.getini("addopts")] + env_opts,
+                       partial=[flag for name, flag in PARTIAL_OPTIONS.items()
+                                if config.getoption(name, default=False)],
+                       markexpr=str(config.getoption("markexpr", default="") or ""),
+                       keyword=str(config.getoption("keyword", default="") or ""))
 
 
 def reason(report: Any) -> str:
-    """The one line pytest's short summary shows for a failure."""
+    """The one line pytest's short summary shows for a failure or a skip."""
+    if report.skipped and isinstance(report.longrepr, tuple):  # (path, lineno, "Skipped: x")
+        return _cut(str(report.longrepr[2]).removeprefix("Skipped: "))
     crash = getattr(report.longrepr, "reprcrash", None)
     text = crash.message if crash is not None and crash.message else report.longreprtext
     lines = [line.strip() for line in str(text).splitlines() if line.strip()]
     if crash is None:  # a plain-text repr: the last "E   ..." line names the exception
         errors = [line[1:].strip() for line in lines if line.startswith("E ")]
         lines = errors[-1:] or lines[-1:]
-    first = lines[0] if lines else "(no message)"
-    return first if len(first) <= MAX_REASON else first[: MAX_REASON - 1] + "…"
+    return _cut(lines[0] if lines else "(no message)")
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_REASON else text[: MAX_REASON - 1] + "…"
 
 
 class Recorder:
@@ -60,6 +78,9 @@ class Recorder:
                                  "outcome": report.outcome, "duration": report.duration}
         if hasattr(report, "wasxfail"):
             event["xfail"] = True
+            event["reason"] = _cut(str(report.wasxfail))
+        elif report.skipped:
+            event["reason"] = reason(report)
         if report.failed:
             event["reason"] = reason(report)
             event["crashed"] = report.when not in ("setup", "call", "teardown")
@@ -68,6 +89,9 @@ class Recorder:
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
             self.write(event="collect_error", nodeid=report.nodeid or ".", reason=reason(report))
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        self.write(event="deselected", count=len(items))
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.write(event="collected", count=len(session.items))

@@ -34,6 +34,10 @@ class Suite:
     tests: dict[str, CaseResult] = field(default_factory=dict)
     collect_errors: list[tuple[str, str]] = field(default_factory=list)
     collected: int = 0
+    deselected: int = 0
+    addopts: list[str] = field(default_factory=list)
+    partial: list[str] = field(default_factory=list)
+    selection: list[str] = field(default_factory=list)
     workers_down: list[str] = field(default_factory=list)
     internal_error: str = ""
     interrupted: str = ""
@@ -83,6 +87,14 @@ def _apply(suite: Suite, event: dict[str, Any]) -> None:
         _report(test, event)
     elif kind == "collect_error":
         suite.collect_errors.append((event["nodeid"], event["reason"]))
+    elif kind == "options":
+        suite.addopts = [str(a) for a in event.get("addopts", [])]
+        suite.partial = [str(a) for a in event.get("partial", [])]
+        suite.selection = [f"{flag} {event[key]!r}" for flag, key in (("-m", "markexpr"),
+                                                                      ("-k", "keyword"))
+                           if event.get(key)]
+    elif kind == "deselected":
+        suite.deselected += int(event["count"])
     elif kind == "collected":
         suite.collected = max(suite.collected, int(event["count"]))
     elif kind == "worker_down":
@@ -113,6 +125,7 @@ def _report(test: CaseResult, event: dict[str, Any]) -> None:
             test.outcome = "xpassed" if xfail else "passed"
         else:
             test.outcome = "xfailed" if xfail else "skipped"
+        test.reason = event.get("reason", "")
     if when == "teardown":
         test.finished = True
 
@@ -133,36 +146,53 @@ def suite_findings(suite: Suite) -> list[Finding]:
 
 
 def coverage_metrics(data: dict[str, Any]) -> dict[str, float]:
-    """`coverage` is line coverage; `branch_coverage` only when branches were measured.
+    """coverage.py's own figures, unrounded, from `coverage json`'s totals.
 
-    Without branches, `coverage` is exactly `totals.percent_covered`, the number
-    `coverage report` rounds; with them coverage.py blends both, so we split them.
+    `coverage` is `percent_covered`: with branch measurement on (the
+    project's coverage config or the check's `branch`) that is lines and
+    branches together, the TOTAL of `coverage report` and what
+    `--cov-fail-under` compares (before rounding). `line_coverage` is the
+    statements alone; `branch_coverage` exists only when branches were
+    measured (`meta.branch_coverage`), so a condition on it otherwise has no
+    value and is an error. A total of nothing is 100%, as coverage.py has it.
     """
     totals = data["totals"]
-    statements = totals["num_statements"]
-    if not data.get("meta", {}).get("branch_coverage"):
-        return {"coverage": float(totals["percent_covered"])}
-    metrics = {"coverage": 100.0 * totals["covered_lines"] / statements if statements else 100.0}
-    branches = totals.get("num_branches", 0)
-    metrics["branch_coverage"] = (100.0 * totals["covered_branches"] / branches
-                                  if branches else 100.0)
+    metrics = {"coverage": _percent(totals, "percent_covered", "covered_lines", "num_statements",
+                                    "covered_branches", "num_branches"),
+               "line_coverage": _percent(totals, "percent_statements_covered", "covered_lines",
+                                         "num_statements")}
+    if data.get("meta", {}).get("branch_coverage"):
+        metrics["branch_coverage"] = _percent(totals, "percent_branches_covered",
+                                              "covered_branches", "num_branches")
     return metrics
 
 
+def _percent(totals: dict[str, Any], key: str, *counts: str) -> float:
+    """coverage.py's figure, or the same ratio from the counts (older coverage.py)."""
+    if key in totals:
+        return float(totals[key])
+    done = sum(int(totals.get(name, 0)) for name in counts[0::2])
+    whole = sum(int(totals.get(name, 0)) for name in counts[1::2])
+    return 100.0 * done / whole if whole else 100.0
+
+
 def coverage_findings(data: dict[str, Any]) -> list[Finding]:
-    """The least-covered files, with their line coverage and missing line ranges."""
+    """The least-covered files, with coverage report's figure and missing line ranges."""
     rows = []
     for name, info in data.get("files", {}).items():
         summary = info["summary"]
         statements = summary["num_statements"]
         if not statements or not info.get("missing_lines"):
             continue
-        percent = 100.0 * summary["covered_lines"] / statements
-        rows.append((percent, name, statements, info["missing_lines"]))
+        percent = float(summary.get("percent_covered",
+                                    100.0 * summary["covered_lines"] / statements))
+        branches = int(summary.get("num_branches", 0))
+        what = f"{statements} lines" + (f" and {branches} branches" if branches else "")
+        rows.append((percent, name, what, info["missing_lines"]))
     rows.sort(key=lambda row: (row[0], row[1]))
     return [Finding(path=name, code="COVERAGE",
-                    message=f"{percent:.1f}% of {statements} lines; missing {ranges(missing)}")
-            for percent, name, statements, missing in rows[:LEAST_COVERED]]
+                    message=f"{percent:.1f}% of {what}; missing {ranges(missing)}")
+            for percent, name, what, missing in rows[:LEAST_COVERED]]
 
 
 def ranges(lines: list[int]) -> str:

@@ -96,10 +96,11 @@ def test_passing_suite_exact_counts_and_artifacts(pytester, gates) -> None:
         "tests": 5, "passed": 2, "failed": 0, "errors": 0, "skipped": 1, "xfailed": 1,
         "xpassed": 1}
     assert metrics["coverage"] == pytest.approx(100 * 5 / 8)  # never_called: 3 of 8 lines
+    assert metrics["line_coverage"] == metrics["coverage"]  # no branches: one figure
     assert "branch_coverage" not in metrics
     assert metrics["duration"] > 0 and metrics["slowest"] >= 0
     assert [c["expr"] for c in check["conditions"]] == ["failed == 0", "tests >= 1",
-                                                        "errors == 0"]
+                                                        "passed >= 1", "errors == 0"]
     assert check["tool"].startswith("pytest 9.")
     for name in ("junit", "coverage", "output"):
         assert (pytester.path / check["artifacts"][name]).is_file()
@@ -147,6 +148,45 @@ def test_zero_tests_is_an_error_even_with_a_permissive_bound(pytester, gates) ->
     project(pytester, {"test_none": "def helper():\n    pass\n"})
     result, check = run(pytester, gates, 'paths = ["tests"]\nconditions = ["tests >= 0"]\n')
     assert_error(result, check, "no tests ran (pytest collected 0, exit code 5)")
+
+
+def test_all_skipped_is_an_error_that_says_so(pytester, gates) -> None:
+    project(pytester, {"test_skip": '''
+        import pytest
+
+        @pytest.mark.skip(reason="needs a GPU")
+        def test_a():
+            pass
+
+        @pytest.mark.parametrize("n", range(4))
+        def test_b(n):
+            pytest.skip("no database")
+    '''})
+    result, check = run(pytester, gates, 'paths = ["tests"]\n')
+    assert_error(result, check, "all 5 tests were skipped: nothing was proven; a test stage "
+                 "needs at least one passing test (passed >= 1). Reasons: needs a GPU; "
+                 "no database.")
+
+
+def test_one_pass_among_skips_and_xfails_is_enough(pytester, gates) -> None:
+    project(pytester, {"test_mixed": MIXED.replace("def test_no():", "def no():")})
+    _, check = run(pytester, gates, 'paths = ["tests"]\n')
+    assert check["verdict"] == "passed"
+    assert check["metrics"]["passed"] == 1
+
+
+def test_projects_own_fail_under_is_kept(pytester, gates) -> None:
+    """A project moving from `--cov-fail-under=N` keeps that bar: pytest-cov still applies it."""
+    project(pytester, {"test_mixed": MIXED})
+    pytester.makepyprojecttoml('[tool.coverage.run]\nsource = ["pkg"]\n'
+                               "[tool.coverage.report]\nfail_under = 70\n")
+    result, check = run(pytester, gates, 'paths = ["tests"]\n')
+    assert_error(result, check, "the project's own coverage threshold was not met: FAIL "
+                 "Required test coverage of 70.0% not reached. Total coverage: 62.50%")
+    pytester.makepyprojecttoml('[tool.coverage.run]\nsource = ["pkg"]\n'
+                               "[tool.coverage.report]\nfail_under = 60\n")
+    result, check = run(pytester, gates, 'paths = ["tests"]\n')
+    assert check["verdict"] == "passed", result.stdout.str()
 
 
 def test_markers_deselecting_everything_is_an_error(pytester, gates) -> None:
@@ -238,7 +278,75 @@ def test_branch_coverage_when_asked(pytester, gates) -> None:
                    'conditions = ["branch_coverage >= 50%"]\n')
     assert check["verdict"] == "passed"
     assert check["metrics"]["branch_coverage"] == 50.0  # `if x` went one way of two
-    assert check["metrics"]["coverage"] == pytest.approx(100 * 4 / 8)
+    assert check["metrics"]["line_coverage"] == pytest.approx(100 * 4 / 8)
+    assert check["metrics"]["coverage"] == pytest.approx(100 * (4 + 1) / (8 + 2))
+
+
+BRANCHY = '''\
+def grade(n):
+    if n > 90:
+        return "A"
+    if n > 50:
+        return "B"
+    return "C"
+
+
+def sign(n):
+    return -1 if n < 0 else 1
+
+
+def both(a, b):
+    if a:
+        if b:
+            return 3
+        return 2
+    return 1
+'''
+BRANCHY_TESTS = '''\
+import pytest
+from pkg.core import both, grade
+
+
+@pytest.mark.parametrize("n", [95, 20])
+def test_grade(n):
+    assert grade(n) in "AC"
+
+
+def test_both():
+    assert both(1, 1) == 3
+    assert both(0, 0) == 1
+'''
+
+
+def _by_hand(root) -> tuple[dict, str]:
+    """`coverage run -m pytest && coverage json && coverage report` in the project."""
+    env = {**_env(), "COVERAGE_FILE": str(root / "hand.coverage")}
+    outputs = []
+    for argv in (["run", "-m", "pytest", "-p", "no:tower", "-p", "no:xdist", "-p", "no:cov",
+                  "-q", "tests"], ["json", "-o", "hand.json"], ["report", "--precision=4"]):
+        done = subprocess.run([sys.executable, "-m", "coverage", *argv], cwd=root, env=env,
+                              check=True, capture_output=True, text=True)
+        outputs.append(done.stdout)
+    return json.loads((root / "hand.json").read_text()), outputs[-1]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_coverage_is_coverage_pys_total_with_the_projects_branch_config(
+        pytester, gates, workers) -> None:
+    """`branch = true` in the project's config: `coverage` is the line+branch TOTAL."""
+    project(pytester, {"test_branchy": BRANCHY_TESTS}, pkg=BRANCHY)
+    pytester.makepyprojecttoml('[tool.coverage.run]\nsource = ["pkg"]\nbranch = true\n')
+    _, check = run(pytester, gates, f'paths = ["tests"]\nworkers = {workers}\n')
+    assert check["verdict"] == "passed"
+    hand, report = _by_hand(pytester.path)
+    totals, metrics = hand["totals"], check["metrics"]
+    assert metrics["coverage"] == totals["percent_covered"]
+    assert metrics["line_coverage"] == totals["percent_statements_covered"]
+    assert metrics["branch_coverage"] == pytest.approx(
+        100 * totals["covered_branches"] / totals["num_branches"])
+    assert metrics["coverage"] != metrics["line_coverage"]  # the two figures really differ
+    total_line = next(line for line in report.splitlines() if line.startswith("TOTAL"))
+    assert total_line.split()[-1] == f"{metrics['coverage']:.4f}%"
 
 
 def test_branch_condition_without_branch_measurement_errors(pytester, gates) -> None:
@@ -331,7 +439,7 @@ def test_bad_workers_value_is_a_config_error(pytester, gates, value) -> None:
     gates(f'[unit.tests]\nworkers = {value}\n')
     result = pytester.runpytest("--tower")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    expected = 'workers: wrong type or value. Expected a number of at least 1, or "auto"'
+    expected = 'workers: wrong type or value. Expected a number from 1 to 1,000,000, or "auto"'
     assert expected in result.stderr.str()
 
 

@@ -62,11 +62,49 @@ def test_each_test_counted_once(tmp_path) -> None:
     assert metrics["slowest"] == 1.0
 
 
-def test_coverage_splits_lines_and_branches() -> None:
+def test_coverage_is_coverage_pys_total_with_lines_and_branches_apart() -> None:
+    """The figures `coverage json` writes, unrounded; `coverage` is the line+branch total."""
     data = {"meta": {"branch_coverage": True},
             "totals": {"num_statements": 8, "covered_lines": 6, "num_branches": 4,
-                       "covered_branches": 1, "percent_covered": 58.3},
+                       "covered_branches": 1, "percent_covered": 100 * 7 / 12,
+                       "percent_covered_display": "58", "percent_statements_covered": 75.0,
+                       "percent_branches_covered": 25.0},
             "files": {"a.py": {"summary": {"num_statements": 8, "covered_lines": 6},
                                "missing_lines": [4, 5]}}}
-    assert coverage_metrics(data) == {"coverage": 75.0, "branch_coverage": 25.0}
+    assert coverage_metrics(data) == {"coverage": 100 * 7 / 12, "line_coverage": 75.0,
+                                      "branch_coverage": 25.0}
     assert str(coverage_findings(data)[0]) == "a.py COVERAGE 75.0% of 8 lines; missing 4-5"
+    data["files"]["a.py"]["summary"].update(percent_covered=100 * 7 / 12, num_branches=4)
+    assert str(coverage_findings(data)[0]) == ("a.py COVERAGE 58.3% of 8 lines and 4 branches; "
+                                               "missing 4-5")
+
+
+def test_without_branches_there_is_no_branch_figure() -> None:
+    data = {"meta": {"branch_coverage": False},
+            "totals": {"num_statements": 3, "covered_lines": 2, "percent_covered": 200 / 3,
+                       "percent_statements_covered": 200 / 3}}
+    assert coverage_metrics(data) == {"coverage": 200 / 3, "line_coverage": 200 / 3}
+
+
+def test_older_coverage_json_gets_the_same_ratios_from_counts() -> None:
+    """coverage.py before 7.6 wrote no percent_statements_covered: compute it as it does."""
+    data = {"meta": {"branch_coverage": True},
+            "totals": {"num_statements": 8, "covered_lines": 6, "num_branches": 0,
+                       "covered_branches": 0, "percent_covered": 75.0}}
+    assert coverage_metrics(data) == {"coverage": 75.0, "line_coverage": 75.0,
+                                      "branch_coverage": 100.0}
+
+
+def test_skip_and_xfail_reasons_are_kept(tmp_path) -> None:
+    log = write(tmp_path / "e.jsonl",
+                phase("a", "setup", "skipped", reason="no database"),
+                phase("b", "call", "skipped", xfail=True, reason="bug 12"),
+                {"event": "options", "addopts": ["-m", "slow"], "partial": [],
+                 "markexpr": "slow", "keyword": ""},
+                {"event": "deselected", "count": 3}, {"event": "deselected", "count": 2})
+    suite = read_events(log)
+    assert suite is not None
+    assert [(t.outcome, t.reason) for t in suite.tests.values()] == [
+        ("skipped", "no database"), ("xfailed", "bug 12")]
+    assert (suite.deselected, suite.selection, suite.addopts) == (5, ["-m 'slow'"],
+                                                                  ["-m", "slow"])
