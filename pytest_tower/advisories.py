@@ -9,7 +9,12 @@ pip-audit reads an answer of `{}` as "no known vulnerabilities", so the
 matcher leans to "affected" whenever it cannot decide: a range whose event
 versions do not parse under PEP 440 counts as affected unless the record
 also lists the affected versions explicitly. A bad database (missing, empty,
-unreadable record) is an AdvisoryError, never an empty answer.
+unreadable record) is an AdvisoryError, never an empty answer — and so is one
+that holds no advisory a PyPI package could match (every record for npm, say,
+or without `affected`, or with PyPI entries that list no version and no
+range): it would answer "clean" to every query. Records without `affected`
+and PyPI entries that can match nothing are counted (`describe()`), so the
+report says how much of the database was usable.
 """
 
 from __future__ import annotations
@@ -100,6 +105,10 @@ class AdvisoryDB:
         self.source = source
         self.withdrawn = 0
         self.records = 0
+        self.without_affected = 0
+        self.unmatchable = 0  # PyPI entries with no versions and no ECOSYSTEM range
+        self.pypi_records = 0
+        self.ecosystems: dict[str, int] = {}  # records per other ecosystem
         self._index: dict[str, list[tuple[dict[str, Any], list[dict[str, Any]]]]] = {}
         self._listed: dict[int, frozenset[object]] = {}  # id(entry) -> its versions
         for record in records:
@@ -109,13 +118,40 @@ class AdvisoryDB:
                 self.withdrawn += 1
                 continue
             self.records += 1
-            per_package: dict[str, list[dict[str, Any]]] = {}
-            for entry in record.get("affected") or []:
-                package = entry.get("package") or {}
-                if package.get("ecosystem") == ECOSYSTEM and package.get("name"):
-                    per_package.setdefault(canonical_name(package["name"]), []).append(entry)
+            per_package = self._entries(record)
             for name, entries in per_package.items():
                 self._index.setdefault(name, []).append((record, entries))
+            self.pypi_records += bool(per_package)
+
+    def _entries(self, record: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+        """The record's PyPI entries that can match a version, by package; counts the rest."""
+        affected = record.get("affected")
+        if not isinstance(affected, list) or not affected:
+            self.without_affected += 1
+            return {}
+        per_package: dict[str, list[dict[str, Any]]] = {}
+        for entry in affected:
+            package = (entry.get("package") if isinstance(entry, dict) else None) or {}
+            ecosystem = str(package.get("ecosystem") or "(none)")
+            if ecosystem != ECOSYSTEM:
+                self.ecosystems[ecosystem] = self.ecosystems.get(ecosystem, 0) + 1
+            elif package.get("name") and _can_match(entry):
+                per_package.setdefault(canonical_name(package["name"]), []).append(entry)
+            else:
+                self.unmatchable += 1
+        return per_package
+
+    def describe(self) -> str:
+        """How much of the database can answer a PyPI query, for the report."""
+        text = (f"advisory database {self.source}: {self.records} records, "
+                f"{self.pypi_records} for PyPI packages ({self.packages} packages)")
+        extra = [f"{n} without `affected`" for n in [self.without_affected] if n]
+        extra += [f"{n} PyPI entries with no version or range" for n in [self.unmatchable] if n]
+        extra += [f"{n} withdrawn" for n in [self.withdrawn] if n]
+        if self.ecosystems:
+            extra.append("other ecosystems: " + ", ".join(
+                f"{k} {v}" for k, v in sorted(self.ecosystems.items())))
+        return text + ("; " + "; ".join(extra) if extra else "")
 
     @property
     def packages(self) -> int:
@@ -152,7 +188,17 @@ def load(path: Path) -> AdvisoryDB:
     if not db.records:
         raise AdvisoryError(f"{path} holds no usable OSV records ({len(records)} files, "
                             f"{db.withdrawn} withdrawn): an audit against it proves nothing")
+    if not db.packages:
+        raise AdvisoryError(f"{path} holds no advisory for a PyPI package, so every query "
+                            f"would read clean: {db.describe()}")
     return db
+
+
+def _can_match(entry: dict[str, Any]) -> bool:
+    """Does a PyPI entry name any version: a `versions` list or an ECOSYSTEM range?"""
+    ranges = entry.get("ranges") or []
+    return bool(entry.get("versions")) or any(
+        isinstance(r, dict) and r.get("type") == "ECOSYSTEM" and r.get("events") for r in ranges)
 
 
 def _parse(data: bytes, where: object) -> dict[str, Any]:

@@ -66,8 +66,21 @@ def canonical_name(name: str) -> str:
 
 
 def python_of(ctx: CheckContext) -> str:
-    """The interpreter to audit: the `python` option, else the one pytest runs in."""
-    return ctx.options.get("python") or sys.executable
+    """The interpreter to audit: the `python` option, else the one pytest runs in.
+
+    A folder (a venv given instead of its interpreter) is an error that names the
+    interpreter inside it, if there is one, rather than "not installed".
+    """
+    python = ctx.options.get("python") or sys.executable
+    path = Path(python) if Path(python).is_absolute() else ctx.root / python
+    if path.is_dir():
+        inside = path / "bin" / "python"
+        raise ToolError(
+            f"python = {python!r} is a folder, not an interpreter",
+            fix=f"set `python` in [{ctx.check_id.replace('::', '.')}] to "
+            + (f"{python.rstrip('/')}/bin/python" if inside.exists()
+               else "the interpreter of the environment to audit, e.g. \".venv/bin/python\""))
+    return python
 
 
 def read_environment(ctx: CheckContext, python: str) -> Environment:

@@ -12,6 +12,7 @@ import configparser
 import fnmatch
 import json
 import os
+import re
 import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +29,7 @@ SMALL_TREE = 40  # below this, one bandit process is faster than several
 MAX_PER_SHARD = 2000  # keeps each command line far below the OS limit
 INSTALL = "pip install 'bandit>=1.9,<2' (pytest-tower installs it), or set executable"
 TOTALS = "_totals"
+_TEST_LINE = re.compile(r"^\s+(?P<id>B\d{3})\s+(?P<name>\w+)\s*$")
 
 
 def find_ini(root: Path, paths: Sequence[str]) -> Path | None:
@@ -118,12 +120,13 @@ def shards(root: Path, files: Sequence[str], jobs: int) -> list[list[str]]:
 
 
 def scan(ctx: CheckContext, exe: str, parts: list[list[str]], extra: Sequence[str],
-         jobs: int) -> tuple[dict[str, Any], str]:
-    """Run the shards, `jobs` at a time; the merged report and bandit's version."""
+         jobs: int) -> tuple[dict[str, Any], str, dict[str, str]]:
+    """Run the shards, `jobs` at a time; the merged report, bandit's version and its tests."""
     with tempfile.TemporaryDirectory(prefix="tower-bandit-") as tmp, \
             ThreadPoolExecutor(max_workers=1) as side, \
             ThreadPoolExecutor(max_workers=max(1, min(jobs, len(parts)))) as pool:
         version = side.submit(ctx.run, [exe, "--version"], tool="bandit", fix=INSTALL)
+        listing = side.submit(ctx.run, [exe, "-h"], tool="bandit", fix=INSTALL)
         futures = [pool.submit(_one, ctx, exe, files, extra, Path(tmp) / f"shard{i}.json")
                    for i, files in enumerate(parts)]
         try:
@@ -132,7 +135,14 @@ def scan(ctx: CheckContext, exe: str, parts: list[list[str]], extra: Sequence[st
             for f in futures:
                 f.cancel()
         first = version.result().stdout.strip().splitlines()
-    return merge(reports), (first[0] if first else "bandit (unknown version)")
+        tests = known_tests(listing.result().stdout)
+    return merge(reports), (first[0] if first else "bandit (unknown version)"), tests
+
+
+def known_tests(help_text: str) -> dict[str, str]:
+    """Test id -> name, from the list that ends `bandit -h`; empty if it has none."""
+    found = (_TEST_LINE.match(line) for line in help_text.splitlines())
+    return {m["id"]: m["name"] for m in found if m}
 
 
 def _one(ctx: CheckContext, exe: str, files: list[str], extra: Sequence[str],

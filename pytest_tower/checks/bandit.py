@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pytest_tower import newcode
+import pytest_tower.newcode as newcode  # `from pytest_tower import` may bind a stale module
 from pytest_tower.checks import _bandit_scan as scan
 from pytest_tower.model import (
     CheckContext,
@@ -66,12 +66,27 @@ def run(ctx: CheckContext) -> Measurement:
         )
     jobs = opts["jobs"] or os.cpu_count() or 1
     parts = scan.shards(ctx.root, files, jobs)
-    report, version = scan.scan(ctx, opts["executable"], parts, extra, jobs)
+    report, version, known = scan.scan(ctx, opts["executable"], parts, extra, jobs)
     if not [k for k in report["metrics"] if k != scan.TOTALS]:
         raise ToolError("bandit scanned no files although it was given "
                         f"{len(files)}", fix="run bandit by hand on one of them")
+    selected, skipped = _selection(ini, ctx.root / opts["config"] if opts["config"] else None,
+                                   where)
+    ran = _tests_run(known, selected, skipped, where)
     measurement = measure(report, ctx.root, opts["min_confidence"], baseline, new)
     measurement.tool = version
+    measurement.metrics["tests_run"] = len(ran)
+    unknown = sorted((selected | skipped) - set(known))
+    if unknown:
+        measurement.notes.append("the project's bandit config names what is not a bandit test "
+                                 "id, which bandit ignores: " + ", ".join(unknown))
+    if len(ran) < len(known):
+        left_out = sorted(set(known) - set(ran))
+        measurement.notes.append(
+            f"bandit ran {len(ran)} of its {len(known)} tests: the project's bandit config "
+            + ("selects only " + ", ".join(sorted(selected)) + "; " if selected else "")
+            + f"{len(left_out)} not run: " + ", ".join(left_out[:20])
+            + (" ..." if len(left_out) > 20 else ""))
     measurement.notes.append(f"bandit scanned {len(files)} files in {len(parts)} "
                              f"process{'es' if len(parts) > 1 else ''}, "
                              f"{min(jobs, len(parts))} at a time")
@@ -204,6 +219,13 @@ def _load_baseline(root: Path, name: str, where: str) -> list[dict[str, Any]]:
 
 def _config_excludes(config: Path, where: str) -> list[str]:
     """`exclude_dirs` of a bandit config (YAML or pyproject [tool.bandit])."""
+    data = _config_data(config, where)
+    dirs = data.get("exclude_dirs", [])
+    return [str(d) for d in dirs] if isinstance(dirs, list) else []
+
+
+def _config_data(config: Path, where: str) -> dict[str, Any]:
+    """A bandit config file (YAML, or pyproject's [tool.bandit]) as a mapping."""
     try:
         text = config.read_text(encoding="utf-8")
         if config.suffix == ".toml":
@@ -217,8 +239,52 @@ def _config_excludes(config: Path, where: str) -> list[str]:
     except Exception as exc:
         raise ToolError(f"cannot read bandit config {config}: {exc}",
                         fix=f"fix the file or `config` in {where}") from None
-    dirs = data.get("exclude_dirs", []) if isinstance(data, dict) else []
-    return [str(d) for d in dirs] if isinstance(dirs, list) else []
+    return data if isinstance(data, dict) else {}
+
+
+def _selection(ini: Path | None, config: Path | None, where: str) -> tuple[set[str], set[str]]:
+    """The tests the project's bandit config selects (`tests`) and skips (`skips`).
+
+    As bandit merges them: the .bandit file's and the -c config's lists add up.
+    """
+    selected: set[str] = set()
+    skipped: set[str] = set()
+    if ini is not None:
+        import configparser
+
+        parser = configparser.ConfigParser()
+        with contextlib.suppress(configparser.Error, UnicodeDecodeError):
+            parser.read(ini, encoding="utf-8")
+        selected |= _ids(parser.get("bandit", "tests", fallback=""))
+        skipped |= _ids(parser.get("bandit", "skips", fallback=""))
+    if config is not None:
+        data = _config_data(config, where)
+        selected |= _ids(data.get("tests"))
+        skipped |= _ids(data.get("skips"))
+    return selected, skipped
+
+
+def _ids(value: Any) -> set[str]:
+    items = value.split(",") if isinstance(value, str) else value if isinstance(
+        value, list) else []
+    return {str(i).strip() for i in items if str(i).strip()}
+
+
+def _tests_run(known: Mapping[str, str], selected: set[str], skipped: set[str],
+               where: str) -> list[str]:
+    """The test ids bandit ran, as it picks them: `tests` (or all) minus `skips`.
+
+    Only ids count: bandit ignores a test's name (`hardcoded_password_string`) there.
+    """
+    if not known:
+        raise ToolError("`bandit -h` did not list bandit's tests: cannot tell which ran",
+                        fix="make sure `executable` is bandit >= 1.9")
+    chosen = selected if selected else set(known)
+    ran = sorted((chosen - skipped) & set(known))
+    if not ran:
+        raise ToolError("the project's bandit config leaves no test to run: nothing was "
+                        "checked", fix=f"fix `tests`/`skips` in the bandit config ({where})")
+    return ran
 
 
 def _relative(filename: str, root: Path) -> str:
@@ -251,6 +317,8 @@ CHECK_TYPE = CheckType(
         MetricSpec("nosec", help="findings suppressed by # nosec comments"),
         MetricSpec("files", help="Python files bandit scanned"),
         MetricSpec("baselined", help="findings hidden because the baseline has them"),
+        MetricSpec("tests_run", help="bandit tests that ran: all of bandit's, less what the "
+                   "project's bandit config skips (`skips`) or leaves out (`tests`)"),
         MetricSpec("new_findings", help="counted findings on lines changed since `base` "
                    "(needs base); new_findings[B602] counts one test", keyed=True,
                    key_default=0),

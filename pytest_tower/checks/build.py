@@ -4,7 +4,9 @@
 backend comes from the package index (`isolated = false` uses the backend
 installed beside pytest-tower instead, for offline machines). The wheel is
 the artifact every environment gets, byte for byte: its path and sha256 go
-into the report. Fail-closed: no wheel, or more than one, is an error.
+into the report. Fail-closed: no wheel, or more than one, is an error, and so
+is a file named *.whl that is not a valid wheel (no .dist-info WHEEL,
+METADATA and RECORD) — a backend that exits 0 without building is caught.
 """
 
 from __future__ import annotations
@@ -56,12 +58,20 @@ def run(ctx: CheckContext) -> Measurement:
 def _measure(wheel: Path, root: Path, tool: str) -> Measurement:
     try:
         with zipfile.ZipFile(wheel) as archive:
-            files = len(archive.namelist())
+            names = archive.namelist()
             bad = archive.testzip()
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, OSError) as exc:
         raise ToolError(f"the built wheel {wheel.name} is not a valid zip file: {exc}") from None
     if bad is not None:
         raise ToolError(f"the built wheel {wheel.name} is corrupt (bad member {bad})")
+    meta = {n.split("/", 1)[1] for n in names
+            if n.count("/") == 1 and n.split("/", 1)[0].endswith(".dist-info")}
+    lacking = sorted({"WHEEL", "METADATA", "RECORD"} - meta)
+    if lacking:
+        raise ToolError(f"the built wheel {wheel.name} is not a wheel: no .dist-info/"
+                        f"{', '.join(lacking)} among its {len(names)} entries",
+                        fix="check the build backend in pyproject.toml [build-system]")
+    files = len(names)
     digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
     try:
         shown = wheel.relative_to(root).as_posix()

@@ -1,12 +1,15 @@
 """Required-files gate: LICENSE, README, SECURITY… must exist in the project.
 
-A pattern may be a glob ("LICENSE*"); it is satisfied by a non-empty file
-or a directory. An empty file counts as missing: an empty LICENSE grants
+A pattern may be a glob ("LICENSE*"); it is satisfied only by a regular,
+readable file that holds more than whitespace (a symlink to one counts). A
+directory named LICENSE, an empty or blank file, a dangling symlink, a FIFO
+or an unreadable file is missing, with the reason: an empty LICENSE grants
 nothing, and a placeholder is what this gate is there to catch.
 """
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -30,12 +33,51 @@ def run(ctx: CheckContext) -> Measurement:
 def _problem(root: Path, pattern: str) -> str:
     """Why `pattern` is not satisfied under root; '' when it is."""
     matches = sorted(root.glob(pattern)) if _is_glob(pattern) else [root / pattern]
-    existing = [m for m in matches if m.exists()]
-    if not existing:
-        return f"no file matches under {root}" if _is_glob(pattern) else f"not found in {root}"
-    if any(m.is_dir() or m.stat().st_size > 0 for m in existing):
+    reasons = [(m, _unusable(m)) for m in matches]
+    if any(not why for _, why in reasons):
         return ""
-    return "is empty" if len(existing) == 1 else "every match is empty"
+    found = [(m, why) for m, why in reasons if why != NOT_FOUND]
+    if not found:
+        return f"no file matches under {root}" if _is_glob(pattern) else f"not found in {root}"
+    if not _is_glob(pattern):
+        return found[0][1]
+    return "no usable match: " + "; ".join(f"{_rel(m, root)} {why}" for m, why in found[:5])
+
+
+NOT_FOUND = "not found"
+BLANK_CHECK_BYTES = 65536
+
+
+def _unusable(path: Path) -> str:
+    """Why `path` is not a regular, readable file with content; '' when it is one."""
+    try:
+        link = path.is_symlink()
+        info = path.stat()
+    except FileNotFoundError:
+        return "is a dangling symlink (its target does not exist)" if link else NOT_FOUND
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    if stat.S_ISDIR(info.st_mode):
+        return "is a directory, not a file (to require a folder, require a file in it: docs/*.md)"
+    if not stat.S_ISREG(info.st_mode):
+        return "is not a regular file"
+    if info.st_size == 0:
+        return "is empty"
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(BLANK_CHECK_BYTES)
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    if info.st_size <= BLANK_CHECK_BYTES and not head.strip():
+        return "holds only whitespace"
+    return ""
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
 
 
 def _is_glob(pattern: str) -> bool:
@@ -58,7 +100,8 @@ CHECK_TYPE = CheckType(
     run=run,
     help="Files the project must ship (LICENSE, README.md, SECURITY.md…); globs allowed.",
     metrics=[
-        MetricSpec("missing", help="required files (or globs) with no non-empty match"),
+        MetricSpec("missing", help="required files (or globs) with no match that is a "
+                   "regular, readable, non-blank file"),
         MetricSpec("present", help="required files (or globs) that are there"),
     ],
     options={

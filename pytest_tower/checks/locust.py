@@ -93,12 +93,17 @@ def run(ctx: CheckContext) -> Measurement:
         raise ToolError(f"locust exited with code {code} without a result",
                         command=argv, stderr=stderr or other,
                         fix="read locust's messages above")
-    result = json.loads(result_path.read_text())
-    if result["error"]:
-        raise ToolError(result["error"], command=argv, stderr=stderr,
-                        fix="fix the locustfile or the options named above")
-    _require_evidence(result, host, argv, stderr)
-    return _measure(result, f"locust {version}", ctx.artifacts_dir)
+    try:
+        result = json.loads(result_path.read_text(encoding="utf-8"))
+        if result["error"]:
+            raise ToolError(str(result["error"]), command=argv, stderr=stderr,
+                            fix="fix the locustfile or the options named above")
+        _require_evidence(result, host, argv, stderr)
+        return _measure(result, f"locust {version}", ctx.artifacts_dir)
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
+        raise ToolError(f"the locust runner wrote a result this gate cannot read ({exc!r}): "
+                        "nothing was measured", command=argv, stderr=stderr,
+                        fix=f"check that `python` runs locust {REQUIREMENTS[0]}") from None
 
 
 def _interpreter(ctx: CheckContext) -> tuple[str, str]:

@@ -6,7 +6,9 @@ are counted (`unaudited == 0` is implied) and named with pip-audit's reason.
 A crash exits 1 like "vulnerabilities found" and leaves an older `-o` file —
 the report goes to a fresh temporary path; no report is an error. Offline
 (`advisory_db`), a loopback OSV server answers pip-audit, and every package
-reported as audited must have been asked about there.
+reported as audited must have been asked about there; a database with no
+advisory for any PyPI package is an error, and the report notes how many
+records it held, how many for PyPI, and how many had no `affected`.
 
 Local packages: one installed from a local directory (PEP 610 `dir_info`,
 e.g. the project itself, editable) is on no index, so the PyPI service skips
@@ -90,15 +92,25 @@ def run(ctx: CheckContext) -> Measurement:
             result = ctx.run([*argv, "--output", str(out)], ok_codes=(0, 1), tool="pip-audit",
                              fix=INSTALL, env=env)
         finally:
-            _check_database(server, fix)
+            _check_database(server, fix + ": point `advisory_db` at a directory or zip of OSV "
+                            "records for PyPI (OSV's export: https://osv-vulnerabilities."
+                            "storage.googleapis.com/PyPI/all.zip)")
         deps = _dependencies(_read(out, result), result)
         if server is not None:
             _check_served(deps, server.queries, result)
         ctx.artifacts_dir.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(out, ctx.artifacts_dir / "pip-audit.json")
         tool = version.result()
+        source = server.wait(0).describe() if server is not None else ""
     local = _local(ctx, python, deps) if python else {}
     measurement = _measure(deps, Waivers(opts["ignore"], date.today()), local)
+    if not measurement.metrics["packages"] and not measurement.metrics["unaudited"]:
+        raise ToolError(f"pip-audit audited no package: all {len(deps)} were skipped as local "
+                        "packages that are on no index; nothing was checked",
+                        command=result.argv, fix="audit an environment or requirements that "
+                        "hold your dependencies (`python`, `requirements`)")
+    if source:
+        measurement.notes.append(source)
     measurement.tool = tool
     measurement.artifacts["pip-audit"] = str(ctx.artifacts_dir / "pip-audit.json")
     return measurement

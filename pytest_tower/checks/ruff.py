@@ -2,17 +2,21 @@
 
 Traps defended (TOOLS.md): an empty or fully excluded tree exits 0 having
 linted nothing; a missing path only shows as an E902 entry; the rule set is
-the project's own ruff config unless the check says `select`.
+the project's own ruff config unless the check says `select`, and a config
+that enables no rule at all (for every linted file) checked nothing; a
+condition on a rule code ruff does not know would read 0 forever.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pytest_tower import newcode
+import pytest_tower.newcode as newcode  # `from pytest_tower import` may bind a stale module
+from pytest_tower.checks import _ruff_rules
 from pytest_tower.model import (
     CheckContext,
     CheckType,
@@ -44,7 +48,7 @@ def run(ctx: CheckContext) -> Measurement:
         rules += ["--ignore", ",".join(ctx.options["ignore"])]
     files = ctx.run([exe, "check", "--show-files", "--", *paths], tool="ruff", fix=INSTALL)
     linted = [line for line in files.stdout.splitlines() if line.strip()]
-    if not linted:
+    if not any(Path(line.strip()).suffix in _ruff_rules.SOURCES for line in linted):
         raise ToolError(
             f"ruff found no Python files to lint under {', '.join(paths)}: nothing was checked",
             command=files.argv,
@@ -69,7 +73,38 @@ def run(ctx: CheckContext) -> Measurement:
             command=result.argv,
             fix="fix `paths` or the files' permissions",
         )
-    return _measure(diagnostics, len(linted), ctx.root, _version(ctx, exe), new)
+    fewest, bare = _rule_coverage(ctx, exe, rules, linted)
+    measurement = _measure(diagnostics, len(linted), ctx.root, _version(ctx, exe), new)
+    measurement.metrics["rules"] = fewest
+    if bare:
+        measurement.notes.append(
+            f"{len(bare)} linted file(s) get no ruff rule at all (per-file-ignores or a "
+            "blanket `# ruff: noqa`): " + ", ".join(_relative(str(p), ctx.root) for p in bare[:5])
+            + (" ..." if len(bare) > 5 else ""))
+    return measurement
+
+
+def _rule_coverage(ctx: CheckContext, exe: str, rules: list[str],
+                   linted: list[str]) -> tuple[int, list[Path]]:
+    """Fewest rules a linted file gets; an error when no file gets any (nothing was checked)."""
+    argv = [exe, "check", "--show-settings", *rules, "--"]
+
+    def show(path: Path) -> str:
+        return ctx.run([*argv, str(path)], tool="ruff", fix=INSTALL).stdout
+
+    files = [Path(line.strip()) for line in linted]
+    fewest, bare = _ruff_rules.unchecked_files(files, show, argv)
+    sources = [p for p in files if p.suffix in _ruff_rules.SOURCES]
+    if sources and len(bare) == len(sources):
+        raise ToolError(
+            f"ruff has no rule enabled for any of the {len(sources)} linted file(s): nothing "
+            "was checked (the project's ruff config selects no rule, ignores them all, or "
+            "per-file-ignores / `# ruff: noqa` exempt every file)",
+            command=[*argv, str(sources[0])],
+            fix="enable rules in the project's ruff config ([tool.ruff.lint] select), or set "
+            "`select` in the check",
+        )
+    return fewest, bare
 
 
 def _parse(stdout: str, argv: list[str], stderr: str) -> list[dict[str, Any]]:
@@ -148,15 +183,25 @@ def _version(ctx: CheckContext, exe: str) -> str:
     return out or "ruff (unknown version)"
 
 
+def validate(options: Mapping[str, Any]) -> None:
+    """`base` for new_violations; every `violations[CODE]` key a code this ruff knows."""
+    newcode.validate(options, ["new_violations"])
+    _ruff_rules.check_condition_keys(options, Path(options.get("gates_dir") or Path.cwd()))
+
+
 CHECK_TYPE = CheckType(
     name="ruff",
     run=run,
     help="Lint with ruff: one run over all paths, the project's own ruff configuration.",
     metrics=[
-        MetricSpec("violations", help="violations found; violations[F401] counts one rule",
+        MetricSpec("violations", help="violations found; violations[F401] counts one rule "
+                   "(an exact code ruff knows: a typo is a config error); syntax errors "
+                   "count as violations[invalid-syntax], whatever rules are enabled",
                    keyed=True, key_default=0),
         MetricSpec("fixable", help="violations ruff can fix safely (ruff check --fix)"),
         MetricSpec("files", help="Python files ruff linted"),
+        MetricSpec("rules", help="rules ruff applies, for the linted file that gets the fewest "
+                   "(after per-file-ignores); no rule for any file is an error"),
         MetricSpec("new_violations", help="violations on lines changed since `base` (needs "
                    "base); new_violations[F401] counts one rule", keyed=True, key_default=0),
     ],
@@ -170,6 +215,6 @@ CHECK_TYPE = CheckType(
         "base": Option("str", newcode.BASE_HELP, default=""),
     },
     default_conditions=["violations == 0"],
-    validate=lambda options: newcode.validate(options, ["new_violations"]),
+    validate=validate,
     default_timeout=120.0,
 )

@@ -4,7 +4,9 @@ The generator writes to a temporary file that is moved over `output` only
 once it parses as CycloneDX, so `output` is never half-written or garbage.
 The SBOM is then compared with the environment itself (importlib.metadata
 of the same python): a distribution it leaves out, or lists at another
-version, is `missing` — an incomplete SBOM is worse than none.
+version, is `missing` — an incomplete SBOM is worse than none. An SBOM
+with no component, or an environment that lists no distribution to compare
+with, measured nothing; an `output` that is a folder is an error.
 """
 
 from __future__ import annotations
@@ -32,7 +34,15 @@ INSTALL = "pip install 'cyclonedx-bom>=7.5,<8' (pytest-tower installs it), or se
 def run(ctx: CheckContext) -> Measurement:
     python = python_of(ctx)
     output = ctx.root / ctx.options["output"]
-    output.parent.mkdir(parents=True, exist_ok=True)
+    where = f"`output` in [{ctx.check_id.replace('::', '.')}]"
+    if output.is_dir():
+        raise ToolError(f"output {ctx.options['output']!r} is a folder: the SBOM cannot be "
+                        "written there", fix=f"set {where} to a file name, e.g. sbom.cdx.json")
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ToolError(f"cannot make the folder for {ctx.options['output']!r}: {exc}",
+                        fix=f"fix {where}") from None
     tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
     argv = [ctx.options["executable"], "environment", "--output-format", "JSON",
             "--spec-version", ctx.options["spec_version"], "--output-file", str(tmp)]
@@ -40,12 +50,20 @@ def run(ctx: CheckContext) -> Measurement:
     try:
         result = ctx.run([*argv, python], tool="cyclonedx-py", fix=INSTALL)
         bom = _read(tmp, result.argv, result.stderr)
-        os.replace(tmp, output)
+        try:
+            os.replace(tmp, output)
+        except OSError as exc:
+            raise ToolError(f"cannot write the SBOM to {ctx.options['output']!r}: {exc}",
+                            fix=f"fix {where}") from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
     components = _components(bom)
     env = read_environment(ctx, python)
+    if not env.distributions:
+        raise ToolError(f"{env.python} lists no installed distribution: the SBOM cannot be "
+                        "checked against the environment", fix="set `python` to the "
+                        "interpreter of the environment the SBOM describes")
     findings = []
     for dist in env.distributions:
         listed = components.get(dist.key)

@@ -251,3 +251,39 @@ def test_project_dot_bandit_file_is_honoured(pytester, gates):
     assert (m["files"], m["low"], m["findings"], m["high"]) == (1, 0, 2, 1)
     assert "findings[B404]" not in m
     assert result.ret == 1
+    assert m["tests_run"] == 73
+    assert "bandit ran 73 of its 75 tests" in result.stdout.str()
+    assert "2 not run: B105, B404" in result.stdout.str()
+
+
+def test_all_tests_run_without_a_config(pytester, gates):
+    project(pytester, {"src/app.py": CLEAN})
+    gates(GATE)
+    result, report = run_gate(pytester)
+    assert check(report)["metrics"]["tests_run"] == 75
+    assert "bandit ran" not in result.stdout.str()
+
+
+def test_config_tests_and_skips_are_reported(pytester, gates):
+    project(pytester, {"src/app.py": BAD, "pyproject.toml": '[tool.bandit]\n'
+                       'tests = ["B602", "B506", "B105"]\nskips = ["hardcoded_password_string"]\n'})
+    gates(GATE + 'config = "pyproject.toml"\nconditions = ["tests_run >= 3"]\n')
+    result, report = run_gate(pytester)
+    c = check(report)
+    assert c["metrics"]["tests_run"] == 3 and c["metrics"]["findings"] == 3
+    out = result.stdout.str()
+    assert "bandit ran 3 of its 75 tests: the project's bandit config selects only B105, B506, "\
+        "B602; 72 not run" in out
+    assert "not a bandit test id, which bandit ignores: hardcoded_password_string" in out
+    assert "ok  tests_run >= 3  (measured 3)" in out
+
+
+@pytest.mark.parametrize("ini", ["tests = B999\n", "skips = " + ",".join(
+    ["B101", "B102"]) + "\ntests = B101,B102\n"])
+def test_config_that_runs_no_test_is_an_error(pytester, gates, ini):
+    project(pytester, {"src/app.py": BAD, ".bandit": "[bandit]\n" + ini})
+    gates(GATE)
+    result, report = run_gate(pytester)
+    assert check(report)["verdict"] == "error"
+    assert "bandit exited with code 2" in result.stdout.str()
+    assert no_traceback(result.stdout.str())

@@ -67,3 +67,38 @@ def test_required_must_be_given(pytester, gates) -> None:
     result = pytester.runpytest("--tower")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "required: missing required option" in result.stderr.str()
+
+
+def test_only_a_regular_file_with_content_counts(pytester, gates) -> None:
+    root = pytester.path
+    (root / "LICENSE").mkdir()  # an empty directory named LICENSE
+    (root / "README.md").symlink_to(root / "gone.md")  # dangling
+    (root / "SECURITY.md").write_text(" \n\t\n")  # blank
+    (root / "NOTICE").symlink_to("/dev/null")  # not a regular file
+    (root / "docs").mkdir()
+    (root / "docs" / "a.md").write_text("")
+    (root / "docs" / "real.md").symlink_to(root / "docs" / "target.txt")
+    (root / "docs" / "target.txt").write_text("# ok\n")
+    gates('[compliance.files]\nrequired = ["LICENSE", "README.md", "SECURITY.md", "NOTICE", '
+          '"docs/*.md", "doc*"]\n')
+    result, check = run_gate(pytester)
+    assert check["verdict"] == "failed"
+    assert check["metrics"] == {"missing": 5, "present": 1}  # docs/real.md -> a real file
+    result.stdout.fnmatch_lines([
+        "  LICENSE missing is a directory, not a file (to require a folder, *",
+        "  README.md missing is a dangling symlink (its target does not exist)",
+        "  SECURITY.md missing holds only whitespace",
+        "  NOTICE missing is not a regular file",
+        "  doc* missing no usable match: docs is a directory*",
+    ])
+    assert no_traceback(result.stdout.str())
+
+
+def test_a_glob_whose_matches_are_all_unusable_says_why(pytester, gates) -> None:
+    (pytester.path / "LICENSE.md").write_text("")
+    (pytester.path / "LICENSE.txt").mkdir()
+    gates('[compliance.files]\nrequired = ["LICENSE*"]\n')
+    result, check = run_gate(pytester)
+    assert check["metrics"]["missing"] == 1
+    assert "LICENSE* missing no usable match: LICENSE.md is empty; LICENSE.txt is a " \
+        "directory" in result.stdout.str()

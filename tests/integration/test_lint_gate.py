@@ -29,7 +29,7 @@ def test_known_violations_exact_counts(pytester, gates, dirty) -> None:
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     check = report["checks"][0]
     assert check["verdict"] == "failed"
-    assert check["metrics"] == {"violations": 3, "fixable": 2, "files": 3,
+    assert check["metrics"] == {"violations": 3, "fixable": 2, "files": 3, "rules": 43,
                                 "violations[F401]": 2, "violations[F841]": 1}
     assert check["tool"].startswith("ruff 0.17")
     out = result.stdout.str()
@@ -41,12 +41,12 @@ def test_known_violations_exact_counts(pytester, gates, dirty) -> None:
 
 def test_per_rule_conditions_and_warnings(pytester, gates, dirty) -> None:
     gates('[lint.ruff]\npaths = ["pkg"]\nselect = ["F"]\n'
-          'conditions = ["violations[E501] == 0", "violations[F841] <= 1", "files == 3"]\n'
+          'conditions = ["violations[F811] == 0", "violations[F841] <= 1", "files == 3"]\n'
           'warn = ["violations[F401] == 0"]\n')
     result, report = run(pytester)
     assert result.ret == pytest.ExitCode.OK
     levels = [(c["expr"], c["passed"], c["level"]) for c in report["checks"][0]["conditions"]]
-    assert levels == [("violations[E501] == 0", True, "fail"),
+    assert levels == [("violations[F811] == 0", True, "fail"),
                       ("violations[F841] <= 1", True, "fail"),
                       ("files == 3", True, "fail"),
                       ("violations[F401] == 0", False, "warn")]
@@ -117,3 +117,88 @@ def test_findings_are_capped_in_the_terminal(pytester, gates) -> None:
     assert len(report["checks"][0]["findings"]) == 30
     assert "… and 10 more" in result.stdout.str()
     assert no_traceback(result.stdout.str())
+
+
+@pytest.mark.parametrize("config", [
+    '[tool.ruff.lint]\nselect = []\n',
+    '[tool.ruff.lint]\nignore = ["ALL"]\n',
+    '[tool.ruff.lint]\nselect = ["F"]\nper-file-ignores = {"*.py" = ["ALL"]}\n',
+], ids=["select-nothing", "ignore-all", "per-file-ignores-all"])
+def test_no_rule_enabled_is_an_error(pytester, gates, dirty, config) -> None:
+    pytester.makepyprojecttoml(config)
+    gates('[lint.ruff]\npaths = ["pkg"]\n')
+    result, report = run(pytester)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert report["checks"][0]["verdict"] == "error"
+    assert "ruff has no rule enabled for any of the 3 linted file(s)" in result.stdout.str()
+
+
+def test_a_check_that_ignores_everything_is_an_error(pytester, gates, dirty) -> None:
+    gates('[lint.ruff]\npaths = ["pkg"]\nignore = ["ALL"]\n')
+    result, report = run(pytester)
+    assert report["checks"][0]["verdict"] == "error"
+    assert "nothing was checked" in result.stdout.str()
+
+
+def test_blanket_noqa_in_every_file_is_an_error(pytester, gates) -> None:
+    pkg = pytester.mkpydir("pkg")
+    (pkg / "__init__.py").write_text("# ruff: noqa\n")
+    (pkg / "a.py").write_text("# flake8: noqa\nimport os\n")
+    gates('[lint.ruff]\npaths = ["pkg"]\n')
+    result, report = run(pytester)
+    assert report["checks"][0]["verdict"] == "error"
+    assert "`# ruff: noqa` exempt every file" in result.stdout.str()
+
+
+def test_files_without_rules_are_named_and_counted(pytester, gates, dirty) -> None:
+    pytester.makepyprojecttoml('[tool.ruff.lint]\nselect = ["F"]\n'
+                               'per-file-ignores = {"pkg/b.py" = ["ALL"]}\n')
+    gates('[lint.ruff]\npaths = ["pkg"]\nconditions = ["violations[F841] == 1"]\n'
+          'warn = ["rules >= 1"]\n')
+    result, report = run(pytester)
+    check = report["checks"][0]
+    assert check["verdict"] == "passed"
+    assert check["metrics"]["rules"] == 0 and check["metrics"]["violations[F401]"] == 1
+    assert "1 linted file(s) get no ruff rule at all" in result.stdout.str()
+    assert "pkg/b.py" in result.stdout.str()
+
+
+@pytest.mark.parametrize(("key", "words"), [
+    ("F4O1", ["ruff has no rule 'F4O1'", "did you mean 'F401'?"]),
+    ("E999", ["ruff removed E999 in 0.8.0", "did you mean 'invalid-syntax'?"]),
+    ("unused-import", ["name of rule F401", "did you mean 'F401'?"]),
+])
+def test_a_condition_on_an_unknown_rule_is_a_config_error(pytester, gates, dirty, key, words
+                                                         ) -> None:
+    gates(f'[lint.ruff]\npaths = ["pkg"]\nwarn = ["new_violations[{key}] == 0"]\nbase = "x"\n')
+    result = pytester.runpytest("--tower")
+    out = result.stdout.str() + result.stderr.str()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "gates.toml:1: [lint.ruff] warn:" in out
+    for word in words:
+        assert word in out
+    assert no_traceback(out)
+
+
+def test_syntax_errors_count_under_invalid_syntax_even_without_rules(pytester, gates
+                                                                     ) -> None:
+    (pytester.path / "ok.py").write_text("X = 1\n")
+    (pytester.path / "bad.py").write_text("def f(:\n")
+    gates('[lint.ruff]\npaths = ["ok.py", "bad.py"]\nselect = ["F401"]\n'
+          'conditions = ["violations[invalid-syntax] == 0"]\n')
+    result, report = run(pytester)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert report["checks"][0]["metrics"]["violations[invalid-syntax]"] == 2
+    assert "bad.py:1:7 invalid-syntax" in result.stdout.str()
+
+
+def test_a_condition_on_a_rule_that_is_not_enabled_is_a_config_error(pytester, gates, dirty
+                                                                     ) -> None:
+    pytester.makepyprojecttoml('[tool.ruff.lint]\nselect = ["E"]\n')
+    gates('[lint.ruff]\npaths = ["pkg"]\nconditions = ["violations[F401] == 0"]\n')
+    result = pytester.runpytest("--tower")
+    out = result.stdout.str() + result.stderr.str()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "violations[F401]: rule F401 is not enabled in the ruff configuration for pkg" in out
+    gates('[lint.ruff]\npaths = ["pkg"]\nselect = ["F"]\nconditions = ["violations[F401] == 0"]\n')
+    assert pytester.runpytest("--tower").ret == pytest.ExitCode.TESTS_FAILED  # enabled: counts 2

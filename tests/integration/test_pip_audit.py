@@ -21,6 +21,8 @@ from tests.conftest import no_traceback, read_report
 
 DATA = Path(__file__).parent.parent / "data" / "advisories"
 REQUESTS_2_19 = {"PYSEC-2018-28", "PYSEC-2023-74"}
+DB_NOTE = (f"advisory database {DATA}: 6 records, 6 for PyPI packages (5 packages); "
+           "1 withdrawn")
 
 
 def audit(pytester: pytest.Pytester, gates, pins: list[str], extra: str = "",
@@ -78,7 +80,7 @@ def test_active_waivers_match_any_alias_and_stay_listed(pytester, gates) -> None
     assert check["metrics"]["waived"] == 2 and check["metrics"]["vulnerabilities"] == 0
     assert check["metrics"]["fixable"] == 0
     assert found(check) == dict.fromkeys(REQUESTS_2_19, "waived")
-    assert check["notes"] == []
+    assert check["notes"] == [DB_NOTE]
 
 
 def test_expired_waiver_fails_and_waives_nothing(pytester, gates) -> None:
@@ -98,7 +100,7 @@ def test_stale_waiver_is_reported(pytester, gates) -> None:
         'ignore = [{ id = "PYSEC-2018-28", reason = "old", until = 2999-01-01 }]'))
     assert check["verdict"] == "passed", result.stdout.str()
     assert check["notes"] == ["stale waiver: ignore PYSEC-2018-28 (until 2999-01-01) matched "
-                              "no vulnerability; remove it"]
+                              "no vulnerability; remove it", DB_NOTE]
     assert {f["severity"] for f in check["findings"]} == {"stale"}
 
 
@@ -297,3 +299,36 @@ def test_unusable_advisory_database_is_an_error(pytester, gates, setup, words) -
     assert check["verdict"] == "error"
     assert "advisory database unusable" in out and words in out
     assert "TOWER GATE FAILED: 1 of 1 checks failed (1 error)" in out
+
+
+@pytest.mark.parametrize(("records", "words"), [
+    ({"a.json": {"id": "G-1", "affected": [{"package": {"ecosystem": "npm", "name": "x"},
+                                            "versions": ["1.0"]}]}},
+     "holds no advisory for a PyPI package, so every query would read clean"),
+    ({"a.json": {"id": "X-1"}, "b.json": {"id": "X-2", "affected": []}},
+     "2 records, 0 for PyPI packages (0 packages); 2 without `affected`"),
+    ({"a.json": {"id": "X-1", "affected": [{"package": {"ecosystem": "PyPI",
+                                                        "name": "requests"}}]}},
+     "1 PyPI entries with no version or range"),
+], ids=["other-ecosystem", "no-affected", "pypi-entry-matching-nothing"])
+def test_database_without_pypi_advisories_is_an_error(pytester, gates, records, words) -> None:
+    db = pytester.path / "osv"
+    db.mkdir()
+    for name, data in records.items():
+        (db / name).write_text(json.dumps(data))
+    result, check = audit(pytester, gates, ["requests==2.19.0"], source='advisory_db = "osv"')
+    out = result.stdout.str()
+    assert check["verdict"] == "error"
+    assert "advisory database unusable" in out and words in out
+    assert "PyPI/all.zip" in out  # where to get a real one
+
+
+def test_records_without_affected_are_counted_in_the_report(pytester, gates) -> None:
+    db = pytester.path / "osv"
+    db.mkdir()
+    (db / "real.json").write_bytes((DATA / "PYSEC-2018-28.json").read_bytes())
+    (db / "bare.json").write_text(json.dumps({"id": "X-1"}))
+    _, check = audit(pytester, gates, ["requests==2.19.0"], source='advisory_db = "osv"')
+    assert check["verdict"] == "failed"
+    assert f"advisory database {db}: 2 records, 1 for PyPI packages (1 packages); " \
+        "1 without `affected`" in check["notes"]

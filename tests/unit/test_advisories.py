@@ -193,3 +193,28 @@ def test_server_loading_in_the_background_answers_503_when_the_load_fails(tmp_pa
         assert {v["id"] for v in post(server.url, query)[1]["vulns"]} == {
             "PYSEC-2018-28", "PYSEC-2023-74"}
         assert server.wait(10).records == 6
+
+
+def test_what_cannot_match_a_pypi_query_is_counted() -> None:
+    npm = synthetic([{"introduced": "0"}])
+    npm["affected"][0]["package"]["ecosystem"] = "npm"
+    bare = synthetic(versions=None)
+    db = AdvisoryDB([synthetic([{"introduced": "0"}]), npm, {"id": "X-2"}, bare], "db")
+    assert (db.records, db.pypi_records, db.without_affected, db.unmatchable) == (4, 1, 1, 1)
+    assert db.describe() == ("advisory database db: 4 records, 1 for PyPI packages (1 packages);"
+                             " 1 without `affected`; 1 PyPI entries with no version or range; "
+                             "other ecosystems: npm 1")
+
+
+@pytest.mark.parametrize("records", [
+    [{"id": "X-1"}],
+    [{"id": "X-1", "affected": [{"package": {"ecosystem": "Go", "name": "x"},
+                                 "versions": ["1"]}]}],
+    [{"id": "X-1", "affected": [{"package": {"ecosystem": "PyPI", "name": "x"},
+                                 "ranges": [{"type": "GIT", "events": [{"introduced": "0"}]}]}]}],
+], ids=["no-affected", "other-ecosystem", "git-range-only"])
+def test_database_with_nothing_for_pypi_is_an_error(tmp_path: Path, records) -> None:
+    for i, record in enumerate(records):
+        (tmp_path / f"{i}.json").write_text(json.dumps(record))
+    with pytest.raises(AdvisoryError, match="holds no advisory for a PyPI package"):
+        load(tmp_path)
