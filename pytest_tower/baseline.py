@@ -115,18 +115,46 @@ def _short(value: Any) -> str:
 
 def record_baseline(path: Path, old: Mapping[str, Mapping[str, float]],
                     outcomes: Iterable[Outcome], commit: str | None) -> list[str]:
-    """Merge the passing checks' metrics into the baseline; returns their ids."""
+    """Merge the passing checks' metrics into the baseline; returns their ids.
+
+    Checks that did not run (a partial run) keep their old baseline.
+    """
     checks: dict[str, Any] = {k: dict(v) for k, v in old.items()}
     updated = []
     for outcome in outcomes:
         if outcome.verdict == PASSED:
             key = f"{outcome.stage}::{outcome.check}"
-            checks[key] = {k: v for k, v in outcome.metrics.items()
-                           if finite_number(v) is not None}  # the file stays strict JSON
+            checks[key] = accepted_metrics(outcome)
             updated.append(key)
     write_json_atomic(path, {"schema": SCHEMA, "updated": datetime.now(UTC).isoformat(),
                              "commit": commit, "checks": checks})
     return updated
+
+
+def accepted_metrics(outcome: Outcome) -> dict[str, float]:
+    """The finite metrics of a passing check, plus what its conditions measured.
+
+    A keyed count the tool did not see (`violations[F401]` with no F401) is
+    not among the metrics but was measured as 0; recording that 0 keeps a
+    clean key's ratchet at 0 instead of leaving it "no baseline yet".
+    """
+    values = {k: v for k, v in outcome.metrics.items()
+              if finite_number(v) is not None}  # the file stays strict JSON
+    for condition in outcome.conditions:
+        metric, actual = condition.get("metric"), finite_number(condition.get("actual"))
+        if isinstance(metric, str) and actual is not None:
+            values.setdefault(metric, int(actual) if actual.is_integer() else actual)
+    return values
+
+
+def recorded_message(path: Path, ids: Iterable[str], not_run: Iterable[str]) -> str:
+    """What an update run recorded; a partial run says which checks kept their old one."""
+    text = f"baseline recorded in {path} for " + ", ".join(ids)
+    skipped = list(not_run)
+    if skipped:
+        text += (" (partial run: only the checks that ran were recorded; not run, so their "
+                 "baseline was left as it was: " + ", ".join(skipped) + ")")
+    return text
 
 
 def baseline_from_history(history: Path, branch: str) -> tuple[Baselines, str]:

@@ -90,6 +90,9 @@ class Condition:
         threshold, base, note = self.threshold, None, ""
         if self.relative is not None:
             base = (baseline or {}).get(self.metric_id)
+            if base is None and self.key is not None and spec.key_default is not None \
+                    and baseline is not None and not _baseline_problem(baseline, self.metric_id):
+                base = spec.key_default  # the check was recorded without the key: it read 0
             threshold = None if base is None else _apply(base, *self.relative)
             if base is None:
                 note = _baseline_problem(baseline, self.metric_id)

@@ -5,7 +5,9 @@ merge base of that ref and HEAD, the way diff-cover does: the working tree is
 compared with the merge base, so committed, staged and unstaged changes all
 count, and so do untracked files that git does not ignore (every line of them:
 a new module not yet `git add`ed is new code too). Deleted lines and files,
-pure renames (`git mv`) and binary files change no line. Paths are relative to
+pure renames (`git mv`) and binary files (a NUL byte in bytes that are not
+UTF-8 text) change no line; a `-diff` or `binary` attribute in .gitattributes
+does not make a text file binary here (git diff --text). Paths are relative to
 the check's root, which is where git runs; changes outside it do not count.
 
 Git runs through the check's `run` (timeout, fail-closed): no repository, an
@@ -14,6 +16,7 @@ unknown ref or no common history is a ToolError that says how to fix it.
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 from collections import Counter
@@ -157,16 +160,25 @@ def _diff(root: Path, base: str, run: Run) -> tuple[str, dict[str, set[int]]]:
     found = run(["git", "merge-base", ref.stdout.strip(), "HEAD"], ok_codes=range(256),
                 tool="git", fix=GIT)
     if found.returncode != 0 or not found.stdout.strip():
-        raise ToolError(f"HEAD and base = {base!r} have no common commit, so nothing tells "
-                        "which code is new", command=found.argv, stderr=found.stderr,
+        shallow = run(["git", "rev-parse", "--is-shallow-repository"], ok_codes=range(256),
+                      tool="git", fix=GIT).stdout.strip() == "true"
+        why = " in this shallow clone (its history is cut off)" if shallow else ""
+        raise ToolError(f"HEAD and base = {base!r} have no common commit{why}, so nothing "
+                        "tells which code is new", command=found.argv, stderr=found.stderr,
                         fix="fetch full history (git fetch --unshallow, or fetch-depth: 0 in "
                         "CI) and make sure HEAD has a commit")
     merge_base = found.stdout.strip()
+    # --text: a `-diff`/`binary` attribute must not hide changed source lines
+    # ("Binary files differ" has no hunk); what is really binary is dropped below.
+    # GIT_DIFF_OPTS=--unified=3 would win over --unified=0: context lines "changed".
     diff = run(["git", "-c", "core.quotePath=false", "diff", "--unified=0", "--no-color",
-                "--no-ext-diff", "--no-textconv", "--find-renames", "--relative",
+                "--text", "--inter-hunk-context=0", "--no-ext-diff", "--no-textconv",
+                "--find-renames", "--relative",
                 "--ignore-submodules=all", "--src-prefix=a/", "--dst-prefix=b/", merge_base,
-                "--"], tool="git", fix=GIT)
-    lines = parse_diff(diff.stdout)
+                "--"], tool="git", fix=GIT,
+               env={"GIT_DIFF_OPTS": None, "GIT_EXTERNAL_DIFF": None})
+    lines = {name: changed for name, changed in parse_diff(diff.stdout).items()
+             if not _binary(root / name)}
     others = run(["git", "ls-files", "-z", "--others", "--exclude-standard"], tool="git",
                  fix=GIT)
     for name in filter(None, others.stdout.split("\0")):
@@ -221,13 +233,39 @@ def _unquote(name: str) -> str:
 
 def _line_count(path: Path) -> int:
     """Lines of an untracked text file; 0 for binary, unreadable or empty files."""
-    try:
-        data = path.read_bytes() if path.is_file() else b""
-    except OSError:
-        return 0
-    if b"\0" in data[:8000]:
+    data = _head(path, None)
+    if _is_binary(data[:8000]):
         return 0
     return data.count(b"\n") + (0 if not data or data.endswith(b"\n") else 1)
+
+
+def _binary(path: Path) -> bool:
+    return _is_binary(_head(path, 8000))
+
+
+def _is_binary(head: bytes) -> bool:
+    """A NUL byte in what is not UTF-8 text (an image, a wheel): no tool reports lines there.
+
+    Git's own test is the NUL byte alone, but ruff and bandit read a .py file
+    with a NUL in a comment, so such a file keeps its changed lines.
+    """
+    if b"\0" not in head:
+        return False
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+def _head(path: Path, size: int | None) -> bytes:
+    try:
+        if not path.is_file():
+            return b""
+        with path.open("rb") as handle:
+            return handle.read(-1 if size is None else size)
+    except OSError:
+        return b""
 
 
 def _fetch_fix(base: str, run: Run) -> str:

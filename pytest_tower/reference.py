@@ -6,7 +6,8 @@ reference can only say what the code does. Run: python -m pytest_tower.reference
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping, Sequence
 
 from pytest_tower.config import COMMON, SETTINGS
 from pytest_tower.model import CheckType, Option
@@ -34,13 +35,33 @@ def render_reference(check_types: Iterable[CheckType]) -> str:
             lines.append("- default conditions: " + ", ".join(
                 f"`{c}`" for c in check_type.default_conditions))
         if check_type.implied_conditions:
-            lines.append("- always implied (unless you bound the metric yourself): " + ", ".join(
-                f"`{c}`" for c in check_type.implied_conditions))
+            lines.append(_implied(check_type.implied_conditions))
     lines += ["", END]
     return "\n".join(lines)
 
 
-def _options(options: dict[str, Option]) -> list[str]:
+def _implied(conditions: Sequence[str]) -> str:
+    """The implied conditions, and when a condition of the user's takes the place of one.
+
+    The rule is config._takes_place_of: an evidence floor (`tests >= 1`) stays
+    unless the user's own lower bound is at least as strict; an implied upper
+    bound (`failed == 0`) gives way to the user's own upper bound.
+    """
+    floors = [c for c in conditions if re.search(r"\s>=?\s", c)]
+    ceilings = [c for c in conditions if c not in floors]
+    rules = []
+    if floors:
+        rules.append(f"a floor like `{floors[0]}` stays unless your own lower bound on that "
+                     "metric is at least as strict; an upper bound never removes it")
+    if ceilings:
+        metric = ceilings[0].split()[0]
+        rules.append(f"a limit like `{ceilings[0]}` gives way to your own upper bound on that "
+                     f"metric, e.g. `{metric} <= 3`")
+    return ("- always implied: " + ", ".join(f"`{c}`" for c in conditions)
+            + " (" + "; ".join(rules) + ")")
+
+
+def _options(options: Mapping[str, Option]) -> list[str]:
     out = []
     for key, option in options.items():
         extra = ""

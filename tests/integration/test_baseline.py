@@ -116,3 +116,55 @@ def test_without_a_file_the_last_passing_run_on_the_base_branch_is_the_baseline(
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     assert "(measured 2, baseline 1 -> threshold 1)" in result.stdout.str()
     assert not (project.path / ".tower" / "baseline.json").exists()
+
+
+def test_a_clean_key_records_its_zero_and_holds_it(pytester: pytest.Pytester, gates) -> None:
+    """A rule with no violation is recorded as 0: 0 -> 5 is a regression, not "new"."""
+    (pytester.mkpydir("pkg") / "m.py").write_text("X = 1\n")
+    gates('[lint.ruff]\npaths = ["pkg"]\nselect = ["F"]\n'
+          'conditions = ["violations[F401] <= baseline"]\n')
+    assert pytester.runpytest("--tower", "--tower-update-baseline").ret == pytest.ExitCode.OK
+    path = pytester.path / ".tower" / "baseline.json"
+    assert json.loads(path.read_text())["checks"]["lint::ruff"]["violations[F401]"] == 0
+    (pytester.path / "pkg" / "m.py").write_text("import os, sys, json, re, glob\n")
+    result = pytester.runpytest("--tower", "--tower-update-baseline")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    out = result.stdout.str()
+    assert "violations[F401] <= baseline  (measured 5, baseline 0 -> threshold 0)" in out
+    assert "baseline not updated: the gate did not pass" in out
+    assert json.loads(path.read_text())["checks"]["lint::ruff"]["violations[F401]"] == 0
+
+
+def test_a_baseline_recorded_without_the_key_reads_it_as_zero(pytester: pytest.Pytester,
+                                                               gates) -> None:
+    """Older baselines hold only the codes that were seen; the others were 0, not unknown."""
+    (pytester.mkpydir("pkg") / "m.py").write_text("import os\n")
+    gates('[lint.ruff]\npaths = ["pkg"]\nselect = ["F"]\n'
+          'conditions = ["violations[F401] <= baseline", "violations <= baseline"]\n')
+    (pytester.path / ".tower").mkdir()
+    (pytester.path / ".tower" / "baseline.json").write_text(
+        '{"schema": 1, "checks": {"lint::ruff": {"files": 1}}}')
+    result = pytester.runpytest("--tower", "--tower-report=r.json")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    check = read_report(pytester.path / "r.json")["checks"][0]
+    assert check["verdict"] == "error"  # `violations` itself is missing: no baseline, an error
+    assert "no accepted baseline for violations (" in check["message"]
+    keyed = next(c for c in check["conditions"] if c["metric"] == "violations[F401]")
+    assert (keyed["baseline"], keyed["passed"]) == (0, False)
+
+
+def test_a_partial_update_records_only_the_checks_that_ran(pytester: pytest.Pytester,
+                                                           gates) -> None:
+    (pytester.mkpydir("pkg") / "m.py").write_text("import os\n")
+    gates('[lint.ruff]\npaths = ["pkg"]\nselect = ["F"]\nconditions = ["violations <= 5"]\n\n'
+          '[other.ruff]\npaths = ["pkg"]\nselect = ["F"]\nconditions = ["violations <= 5"]\n')
+    assert pytester.runpytest("--tower", "--tower-update-baseline").ret == pytest.ExitCode.OK
+    (pytester.path / "pkg" / "n.py").write_text("import sys\n")
+    result = pytester.runpytest("--tower", "--tower-update-baseline", "-k", "other")
+    assert result.ret == pytest.ExitCode.OK
+    assert ("baseline recorded in" in result.stdout.str()
+            and "for other::ruff (partial run: only the checks that ran were recorded; "
+            "not run, so their baseline was left as it was: gates.toml::lint::ruff)"
+            in result.stdout.str())
+    checks = json.loads((pytester.path / ".tower" / "baseline.json").read_text())["checks"]
+    assert (checks["lint::ruff"]["violations"], checks["other::ruff"]["violations"]) == (1, 2)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_tower.model import CheckContext
+from pytest_tower.model import CheckContext, ToolError
 from pytest_tower.newcode import changed_lines
 from tests.conftest import no_traceback, read_report
 
@@ -275,9 +275,53 @@ def test_changed_lines_renames_odd_names_deletions_and_a_subfolder(tmp_path: Pat
     git(root, "rm", "-q", "proj/gone.py")
     write(project, 'odd "ü".py', "u = 1\n\nv = 2")  # a name git quotes
     write(project, "tab\tü.py", "t = 1\nt = 2")  # untracked, no final newline
-    write(project, "blob.bin", "\0\1\2\n")  # untracked binary: no lines
+    (project / "blob.bin").write_bytes(b"\x89PNG\r\n\x1a\n\0\0")  # untracked binary: no lines
+    write(project, "nul.py", "import os  # \0\n")  # a NUL, but text ruff reads: new code
     write(project, "ignored.py", "i = 1\n")
     write(root, "outside.py", "o = 2\n")  # outside the check's root
     ctx = CheckContext("x", project, {}, 30.0, project / ".tower")
     assert changed_lines(project, "HEAD", ctx.run) == {
-        "new name.py": {2}, 'odd "ü".py': {2, 3}, "tab\tü.py": {1, 2}}
+        "new name.py": {2}, 'odd "ü".py': {2, 3}, "tab\tü.py": {1, 2}, "nul.py": {1}}
+
+
+@pytest.mark.parametrize("attributes", ["*.py -diff\n", "*.py binary\n", "*.py diff=blank\n"])
+def test_gitattributes_cannot_hide_changed_lines(repo: Path, attributes: str,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """`-diff`/`binary` make git print "Binary files differ", a textconv rewrites the text:
+    either would read as no changed line at all."""
+    ctx = CheckContext("x", repo, {}, 30.0, repo / ".tower")
+    before = changed_lines(repo, "origin/main", ctx.run)
+    monkeypatch.setenv("GIT_CONFIG_COUNT", "1")
+    monkeypatch.setenv("GIT_CONFIG_KEY_0", "diff.blank.textconv")
+    monkeypatch.setenv("GIT_CONFIG_VALUE_0", "true")
+    write(repo, ".gitattributes", attributes)
+    git(repo, "add", ".gitattributes")
+    after = changed_lines(repo, "origin/main", ctx.run)
+    assert after.pop(".gitattributes") == {1}
+    assert after == before
+
+
+def test_a_real_binary_file_changes_no_line(repo: Path) -> None:
+    """--text makes git show a binary file as text: an image is dropped, but not a .py file
+    that only has a NUL byte (git's binary test), which ruff and bandit still read."""
+    (repo / "logo.bin").write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\n")
+    write(repo, "pkg/nul.py", "import os  # \0\n")  # git calls it binary; ruff lints it
+    git(repo, "add", "logo.bin", "pkg/nul.py")
+    ctx = CheckContext("x", repo, {}, 30.0, repo / ".tower")
+    changed = changed_lines(repo, "origin/main", ctx.run)
+    assert "logo.bin" not in changed
+    assert changed["pkg/nul.py"] == {1}
+
+
+def test_a_shallow_clone_without_the_merge_base_is_an_error(repo: Path, tmp_path: Path) -> None:
+    """CI's default depth-1 checkout: no common commit is found, and the fix says so."""
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "all in")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth=1", "--branch=feature", repo.as_uri(), "clone")
+    git(clone, "fetch", "-q", "--depth=1", "origin", "main:refs/remotes/origin/main")
+    ctx = CheckContext("x", clone, {}, 30.0, clone / ".tower")
+    with pytest.raises(ToolError) as caught:
+        changed_lines(clone, "origin/main", ctx.run)
+    assert "have no common commit in this shallow clone" in str(caught.value)
+    assert "fetch-depth: 0" in caught.value.fix
