@@ -30,4 +30,5 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    write_text_atomic(path, json.dumps(data, indent=2) + "\n")
+    """Strict JSON: a NaN or infinity raises ValueError instead of writing `NaN`."""
+    write_text_atomic(path, json.dumps(data, indent=2, allow_nan=False) + "\n")

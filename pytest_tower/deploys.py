@@ -64,6 +64,11 @@ def env_file(run_dir: Path, name: str) -> Path:
     return run_dir / "envs" / f"{name}.json"
 
 
+def _listed(ids: list[str]) -> str:
+    return ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "") + (
+        " was" if len(ids) == 1 else " were")
+
+
 class Deployments:
     """Controller side: deploy, roll back, verify, stop; record a timeline."""
 
@@ -123,13 +128,23 @@ class Deployments:
         needs = {n.id: n for u in users for ref in u.needs for n in self.pipeline.resolve(ref)
                  if n.environment != entry.name}
         selected = self.selected()
+        if entry.promote:
+            needs.update({n.id: n for n in self._gates_before(entry, users)})
+            missing = [n.id for n in needs.values() if self.nodeid(n) not in selected]
+            if missing:
+                self._publish(EnvView(entry.name, NOT_DEPLOYED, message=(
+                    f"not deployed: {entry.name} is only deployed when every gate before it "
+                    f"ran in this session and passed, and {_listed(missing)} not selected "
+                    "(a partial run never promotes)")))
+                return
         pending = [n for n in needs.values() if self.nodeid(n) in selected and n.id not in by_id]
         if pending:
             return
         failed = [n.id for n in needs.values() if n.id in by_id and by_id[n.id].verdict != PASSED]
         if failed:
+            verdict = by_id[failed[0]].verdict
             self._publish(EnvView(entry.name, NOT_DEPLOYED,
-                                  message=f"not deployed: {failed[0]} did not pass"))
+                                  message=f"not deployed: {failed[0]} did not pass ({verdict})"))
             return
         build = next((n for n in needs.values() if n.check_type.name == BUILD_TOOL), None)
         wheel = (by_id[build.id].artifacts.get("wheel") if build and build.id in by_id else None)
@@ -140,6 +155,13 @@ class Deployments:
                 "session: select it too (e.g. -k 'build or ...')")))
             return
         self._deploy(entry, self.pipeline.root / wheel)
+
+    def _gates_before(self, entry: EnvEntry, users: list[CheckSpec]) -> list[CheckSpec]:
+        """Every check before the first user of a promote-only environment, in file order,
+        except those testing that environment itself."""
+        checks = list(self.pipeline.checks())
+        first = min(checks.index(u) for u in users)
+        return [c for c in checks[:first] if c.environment != entry.name]
 
     def _deploy(self, entry: EnvEntry, artifact: Path) -> None:
         from pytest_tower.envs import open_environment

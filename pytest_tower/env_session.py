@@ -26,7 +26,7 @@ class EnvironmentHooks:
         self.tower = tower
         self.promote = bool(tower.config.getoption("tower_promote"))
         self.deployments = None if tower.is_worker else Deployments(
-            tower.pipeline, tower.run_dir, self.promote, tower._nodeid,
+            tower.pipeline, tower.run_dir, self.promote, tower.nodeid,
             lambda: set(tower.selected or ()))
 
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[Any]) -> None:

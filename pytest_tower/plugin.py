@@ -49,6 +49,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="also deploy to the promote-only environments (production) once every gate "
         "before them held; without it production is never touched",
     )
+    group.addoption(
+        "--tower-require-complete",
+        action="store_true",
+        default=False,
+        help="fail a partial run (one where -k, -m, --lf, ... left checks out); "
+        "also [tower] require_complete = true",
+    )
     for name, what in (("markdown", "a Markdown summary (also appended to "
                                      "$GITHUB_STEP_SUMMARY when set)"),
                        ("sarif", "one SARIF 2.1.0 file of ruff and bandit findings"),
@@ -85,11 +92,55 @@ def _positive_int(text: str) -> int:
     return value
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser,
+                                  args: list[str]) -> object:
+    """Before the project's conftest.py loads: replace this run's outputs by stubs.
+
+    So a conftest.py that cannot be imported (or a crash, a kill) never leaves
+    an older passing report behind; the import error itself becomes the report.
+    """
+    ns = early_config.known_args_namespace
+    if not getattr(ns, "tower", False) or _early_exit(ns):
+        return (yield)
+    from pytest_tower.startup import early_stubs
+
+    targets = early_stubs(early_config, ns)
+    try:
+        return (yield)
+    except Exception as exc:
+        if targets is not None and targets.report is not None:
+            import contextlib
+
+            from pytest_tower.report.json_report import write_config_error
+
+            cause = getattr(exc, "cause", exc)
+            with contextlib.suppress(OSError):
+                write_config_error(targets.report, "conftest.py could not be loaded: "
+                                   f"{type(cause).__name__}: {cause}", summary="conftest error")
+        raise
+
+
+def _early_exit(ns: object) -> bool:
+    """Runs that measure nothing and must not touch the outputs.
+
+    (An xdist worker cannot be told apart this early; its stub is harmless: the
+    controller writes the final report after every worker has finished.)
+    """
+    return bool(getattr(ns, "help", False) or getattr(ns, "version", False)
+                or getattr(ns, "tower_show", None) is not None)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> int | None:
-    """--tower-show: a look at the history for people without a browser; runs nothing."""
+    """--tower: selection from the command line only. --tower-show: history, runs nothing."""
     metric = config.getoption("tower_show")
     if metric is None:
+        if config.getoption("tower") and not hasattr(config, "workerinput"):
+            from pytest_tower.selection import SELECTION_KEY, command_line_only, refuse_listing
+
+            config.stash[SELECTION_KEY] = command_line_only(config)
+            refuse_listing(config)
         return None
     from pytest_tower.show import show_history
 
@@ -121,7 +172,8 @@ def tower_deployment() -> dict:  # type: ignore[type-arg]
     if not data:
         pytest.skip("tower_deployment: this test stage has no environment; set "
                     'environment = "staging" in its gates.toml table')
-    return json.loads(data)
+    value = json.loads(data)
+    return value if isinstance(value, dict) else {}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -129,3 +181,10 @@ def pytest_configure(config: pytest.Config) -> None:
         from pytest_tower.startup import start
 
         start(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if config.getoption("tower"):
+        from pytest_tower.startup import stop
+
+        stop(config)

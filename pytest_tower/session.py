@@ -2,7 +2,9 @@
 
 It owns the parsed pipeline, collects gates.toml, runs checks for its
 items, gathers every outcome (from xdist workers too) on the controller,
-and there sets the one verdict: the exit status and the report.
+and there sets the one verdict: the exit status and the report. It is the
+one object that sees every pytest hook of a run, hence its size; the end of
+the run (outputs, errors of our own) lives in finish.py.
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ from pytest_tower.baseline import baseline_from_history, load_baseline
 from pytest_tower.config import CheckSpec, Pipeline
 from pytest_tower.execute import blocked_outcome, run_check
 from pytest_tower.items import CheckItem, CheckProblem, GatesFile, ProblemRepr
+from pytest_tower.selection import Selection
 from pytest_tower.verdict import (
     BLOCKED,
     ERROR,
+    PASSED,
     SKIPPED,
     GateVerdict,
     Outcome,
@@ -39,10 +43,6 @@ NEED_WAIT_MARGIN = 120.0  # seconds beyond a need's own timeout before giving up
 def _uses_baseline(pipeline: Pipeline) -> bool:
     return any(c.relative is not None for s in pipeline.checks() for c in (*s.conditions,
                                                                           *s.warn))
-
-
-def _under(base: Path, value: str | None) -> Path | None:
-    return base / value if value else None
 
 
 class TowerSession:
@@ -67,6 +67,12 @@ class TowerSession:
         self.baseline_message = ""
         self.env_hooks: Any = None
         self.publish_lines: list[str] = []
+        self.selection = Selection()
+        self.require_complete = False
+        self.interrupted_by = ""  # the signal's name, set by the handler in startup.py
+        self.finishing = False  # writing the outputs: a late SIGTERM must not cut them
+        self.internal_errors: list[str] = []  # the gate's own code failed (one line each)
+        self.session: pytest.Session | None = None
 
     @property
     def run_dir(self) -> Path:
@@ -74,7 +80,8 @@ class TowerSession:
         return self.pipeline.root / DEFAULT_REPORT_DIR / "runs" / self.run_id
 
     def measure(self, item: CheckItem) -> Outcome:
-        reason = blocked_by(item.spec, self.pipeline, self.need_verdicts(item.spec))
+        reason = blocked_by(item.spec, self.pipeline, self.need_verdicts(item.spec),
+                            strict=self._promoted(item.spec))
         environment, problem = None, None
         if not reason and item.spec.environment and self.env_hooks is not None:
             environment, problem = self.env_hooks.view(item.spec)
@@ -111,7 +118,7 @@ class TowerSession:
             return verdicts
         selected = set(self.selected or ())
         for need in (n for ref in spec.needs for n in self.pipeline.resolve(ref)):
-            if need.id not in verdicts and self._nodeid(need) in selected:
+            if need.id not in verdicts and self.nodeid(need) in selected:
                 verdicts[need.id] = self._wait_for(need).verdict
         return verdicts
 
@@ -122,8 +129,18 @@ class TowerSession:
             if path.exists():
                 return Outcome.from_dict(json.loads(path.read_text(encoding="utf-8")))
             time.sleep(0.1)
-        return Outcome(self._nodeid(need), need.stage, need.name, ERROR,
+        return Outcome(self.nodeid(need), need.stage, need.name, ERROR,
                        message=f"no outcome from {need.id} within its timeout")
+
+    def _promoted(self, spec: CheckSpec) -> bool:
+        """A check of a promote-only environment: every need must have run and passed."""
+        env = self.pipeline.environments.get(spec.environment or "")
+        return bool(env is not None and env.promote)
+
+    def expected(self) -> list[CheckSpec]:
+        """The checks a complete run covers: all, less production without --tower-promote."""
+        promote = bool(self.config.getoption("tower_promote"))
+        return [s for s in self.pipeline.checks() if promote or not self._promoted(s)]
 
     def _outcome_file(self, stage: str, check: str) -> Path:
         return self.run_dir / "outcomes" / f"{stage}.{check}.json"
@@ -133,6 +150,20 @@ class TowerSession:
         if file_path.resolve() == self.pipeline.path:
             return GatesFile.from_parent(parent, path=file_path)
         return None
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_collection_modifyitems(self, session: pytest.Session, config: pytest.Config,
+                                      items: list[pytest.Item]) -> Any:
+        """After every other plugin: --lf brings back what its checks need; file order."""
+        collected = list(items)
+        result = yield
+        if config.getoption("lf", False) and items:
+            from pytest_tower.selection import with_needs
+
+            items[:] = with_needs(items, collected, self.pipeline)
+        order = {spec.id: n for n, spec in enumerate(self.pipeline.checks())}
+        items.sort(key=lambda i: order.get(i.spec.id, -1) if isinstance(i, CheckItem) else -1)
+        return result
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         if session.items or self.selected is None:
@@ -154,7 +185,12 @@ class TowerSession:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         data = getattr(report, "tower_outcome", None)
         if data:
-            self.outcomes[report.nodeid] = Outcome.from_dict(data)
+            outcome = Outcome.from_dict(data)
+            if report.failed and outcome.verdict == PASSED:  # our own code failed after it
+                outcome.verdict = ERROR
+                outcome.message = ("could not record the outcome: "
+                                   + str(report.longrepr).strip().splitlines()[-1])
+            self.outcomes[report.nodeid] = outcome
         elif report.failed and report.nodeid not in self.outcomes and "::" in report.nodeid:
             # An xdist worker died while running this check: no evidence, so error.
             crashed = self._not_run(report.nodeid, "")
@@ -168,42 +204,24 @@ class TowerSession:
         try:
             return (yield)
         finally:
-            self._settle(session)
+            self.settle(session)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if self.is_worker or self.config.option.collectonly:
+        """Settle the verdict and write every output (see finish.py)."""
+        if self.is_worker:
             return
-        self._settle(session)
-        if self.env_hooks is not None:
-            self.env_hooks.finish()
-        if self.recording_baseline:
-            self._record_baseline()
-        from pytest_tower.report.json_report import build_report, write_report
-        from pytest_tower.report.publish import publish
+        from pytest_tower.finish import finish
 
-        report = build_report(self)
-        if self.report_path is not None:
-            write_report(self.report_path, report)
-        option, here = self.config.getoption, self.config.invocation_params.dir
-        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        self.publish_lines = publish(
-            report, root=self.pipeline.root, history=self.pipeline.root / self.pipeline.history,
-            keep=option("tower_history_keep"),
-            markdown=_under(here, option("tower_markdown")),
-            sarif=_under(here, option("tower_sarif")), html=_under(here, option("tower_html")),
-            write_line=reporter.write_line if reporter is not None else print)
+        self.session = session
+        self.finishing = True
+        finish(self, session)
 
-    def _record_baseline(self) -> None:
-        if self.verdict is None or not self.verdict.passed:
-            self.baseline_message = "baseline not updated: the gate did not pass"
-            return
-        from pytest_tower.baseline import record_baseline
-        from pytest_tower.report.json_report import git_commit
-
-        ids = record_baseline(self.baseline_path, self.baseline, self.selected_outcomes(),
-                              git_commit(self.pipeline.root))
-        self.baseline_message = f"baseline recorded in {self.baseline_path} for " + ", ".join(ids)
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        """Ctrl-C (SIGTERM and SIGHUP set their name first); not a collection error."""
+        if isinstance(excinfo.value, KeyboardInterrupt) and not isinstance(
+                excinfo.value, pytest.Session.Interrupted):
+            self.interrupted_by = self.interrupted_by or "SIGINT"
 
     def progress_writer(self) -> Any:
         """Live progress of a long check on the terminal (in-process runs only)."""
@@ -214,19 +232,68 @@ class TowerSession:
 
         return ProgressLine(reporter)
 
-    def _settle(self, session: pytest.Session) -> None:
+    def settle(self, session: pytest.Session) -> None:
         if self.is_worker or self.config.option.collectonly or self.verdict is not None:
             return
-        self.verdict = gate_verdict(self.selected_outcomes())
+        outcomes = self.selected_outcomes()
+        ran = {o.id for o in outcomes if o.verdict != SKIPPED}
+        not_run = [self.nodeid(s) for s in self.expected() if self.nodeid(s) not in ran]
+        self.verdict = gate_verdict(outcomes, expected=len(self.expected()), not_run=not_run,
+                                    problem=self._selection_problem(not_run))
         if not self.verdict.passed and session.testsfailed == 0 and self.verdict.total:
             session.testsfailed += 1  # e.g. only blocked checks: pytest saw skips
 
+    def _selection_problem(self, not_run: list[str]) -> str:
+        """Why a run whose selected checks all passed still fails, or ''."""
+        if not not_run:
+            return ""
+        selected = set(self.selected or ())
+        dropped = [n for n in not_run if n not in selected]
+        if dropped and not self.selection.cli_selects:
+            return (f"{_names(dropped)} not run, and nothing on the command line deselected "
+                    "it (a plugin, conftest.py hook or ini option dropped it); a gate that is "
+                    "not run cannot pass")
+        if self.require_complete:
+            return (f"partial run, and require_complete is set: {_names(not_run)} not run; "
+                    "run without -k/-m/--lf/--deselect")
+        return ""
+
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.is_worker or self.config.option.collectonly or self.verdict is None:
+        if self.is_worker or self.config.option.collectonly:
             return
         from pytest_tower.report.terminal import write_summary
 
-        write_summary(terminalreporter, self)
+        try:
+            write_summary(terminalreporter, self)
+        except Exception as exc:  # the summary must never raise
+            self.internal_errors.append(f"terminal summary: {type(exc).__name__}: {exc}")
+            terminalreporter.write_line(f"tower: {self.internal_errors[-1]}")
+            terminalreporter.write_line("TOWER GATE ERROR: the gate's own code failed; "
+                                        "nothing is proven")
+            if self.session is not None:
+                from pytest_tower.finish import set_exit
+
+                set_exit(self, self.session)
+
+    def line(self) -> str:
+        """The one verdict line: interrupted and internal errors override the checks."""
+        if self.interrupted_by:
+            return (f"TOWER GATE INTERRUPTED: the run was stopped ({self.interrupted_by}) "
+                    "before it finished; nothing is proven")
+        if self.internal_errors:
+            return ("TOWER GATE ERROR: the gate's own code failed ("
+                    + self.internal_errors[0].splitlines()[0] + "); nothing is proven")
+        if self.verdict is None:
+            return "TOWER GATE FAILED: no verdict (the session ended before the gates ran)"
+        return self.verdict.line
+
+    def status(self) -> str:
+        """The report's verdict: passed, failed, error or interrupted."""
+        if self.interrupted_by:
+            return "interrupted"
+        if self.internal_errors:
+            return "error"
+        return "passed" if self.verdict is not None and self.verdict.passed else "failed"
 
     # -- views --------------------------------------------------------------
     def selected_outcomes(self) -> list[Outcome]:
@@ -241,19 +308,25 @@ class TowerSession:
         by_check = {(o.stage, o.check): o for o in self.selected_outcomes()}
         for spec in self.pipeline.checks():
             yield by_check.get((spec.stage, spec.name)) or Outcome(
-                self._nodeid(spec), spec.stage, spec.name, SKIPPED,
+                self.nodeid(spec), spec.stage, spec.name, SKIPPED,
                 message="deselected (not selected in this session)")
 
     def _not_run(self, nodeid: str, message: str) -> Outcome:
         stage, check = nodeid.split("::")[-2:]
         return Outcome(nodeid, stage, check, SKIPPED, message=message)
 
-    def _nodeid(self, spec: CheckSpec) -> str:
+    def nodeid(self, spec: CheckSpec) -> str:
         try:
             base = self.pipeline.path.relative_to(self.config.rootpath).as_posix()
         except ValueError:
             base = str(self.pipeline.path)
         return f"{base}::{spec.stage}::{spec.name}"
+
+
+def _names(nodeids: list[str], limit: int = 5) -> str:
+    shown = ", ".join("::".join(n.split("::")[-2:]) for n in nodeids[:limit])
+    more = f" and {len(nodeids) - limit} more" if len(nodeids) > limit else ""
+    return shown + more + (" was" if len(nodeids) == 1 else " were")
 
 
 class XdistControllerHooks:

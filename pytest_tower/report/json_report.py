@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import subprocess
 import time
 from datetime import UTC, datetime
@@ -17,11 +18,25 @@ SCHEMA = 1
 
 
 def build_report(tower: TowerSession) -> dict[str, Any]:
+    """The report; strict JSON (a non-finite number becomes null, with a note)."""
+    notes: list[str] = []
+    report: dict[str, Any] = finite(_build(tower), "", notes)
+    if notes and not tower.internal_errors:  # a number we cannot write is no evidence
+        tower.internal_errors.append(f"report: a non-finite number ({notes[0]})")
+        report = finite(_build(tower), "", [])
+    report["notes"] = [*report["notes"], *notes]
+    return report
+
+
+def _build(tower: TowerSession) -> dict[str, Any]:
     verdict = tower.verdict
     return {
         "schema": SCHEMA,
-        "verdict": "passed" if verdict is not None and verdict.passed else "failed",
-        "summary": verdict.line if verdict is not None else "not run",
+        "verdict": tower.status(),
+        "summary": tower.line(),
+        "complete": bool(verdict is not None and verdict.complete and not tower.interrupted_by),
+        "not_run": list(verdict.not_run) if verdict is not None else [],
+        "notes": [*tower.selection.notes, *(f"gate error: {e}" for e in tower.internal_errors)],
         "started": datetime.fromtimestamp(tower.started, UTC).isoformat(),
         "duration_s": round(time.time() - tower.started, 3),
         "project": {"root": str(tower.pipeline.root), "commit": git_commit(tower.pipeline.root)},
@@ -47,10 +62,31 @@ def build_report(tower: TowerSession) -> dict[str, Any]:
     }
 
 
-def write_config_error(path: Path, message: str) -> None:
-    """A broken gates.toml still replaces the report, so no stale pass survives."""
-    write_report(path, {"schema": SCHEMA, "verdict": "failed", "summary": "configuration error",
-                        "error": message, "checks": [], "environments": []})
+def error_report(tower: TowerSession) -> dict[str, Any]:
+    """What is left to say when the full report could not be built: it did not pass."""
+    return {"schema": SCHEMA, "verdict": "error" if not tower.interrupted_by else "interrupted",
+            "summary": tower.line(), "complete": False, "not_run": [],
+            "notes": list(tower.internal_errors), "checks": [], "environments": []}
+
+
+def finite(value: Any, where: str, notes: list[str]) -> Any:
+    """`value` with every NaN/infinity replaced by None; each replacement noted."""
+    if isinstance(value, float) and not math.isfinite(value):
+        notes.append(f"{where or 'a value'} was {value!r}, written as null")
+        return None
+    if isinstance(value, dict):
+        return {k: finite(v, f"{where}.{k}" if where else str(k), notes)
+                for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(v, f"{where}[{n}]", notes) for n, v in enumerate(value)]
+    return value
+
+
+def write_config_error(path: Path, message: str, summary: str = "configuration error") -> None:
+    """A broken gates.toml (or conftest.py) still replaces the report: no stale pass survives."""
+    write_report(path, {"schema": SCHEMA, "verdict": "failed", "summary": summary,
+                        "error": message, "complete": False, "not_run": [], "checks": [],
+                        "environments": []})
 
 
 def write_report(path: Path, data: dict[str, Any]) -> None:

@@ -16,8 +16,14 @@ from typing import Any
 def publish(report: Mapping[str, Any], *, root: Path, history: Path | None = None,
             keep: int | None = None, markdown: Path | None = None, sarif: Path | None = None,
             html: Path | None = None, write_line: Callable[[str], Any] = print,
-            environ: Mapping[str, str] | None = None) -> list[str]:
-    """Write the requested outputs; returns one line per output for the terminal."""
+            environ: Mapping[str, str] | None = None,
+            errors: list[str] | None = None) -> list[str]:
+    """Write the requested outputs; returns one line per output for the terminal.
+
+    An output that could not be written is also added to `errors` (when given):
+    the session turns that into an error verdict, since the run did not leave
+    the record it was asked for.
+    """
     from pytest_tower.history import append_history, history_entry, read_history
     from pytest_tower.report.annotations import emit_github_annotations
     from pytest_tower.report.html import write_html
@@ -30,8 +36,10 @@ def publish(report: Mapping[str, Any], *, root: Path, history: Path | None = Non
     def attempt(what: str, path: Path | None, action: Callable[[], Any]) -> None:
         try:
             action()
-        except OSError as exc:
+        except (OSError, ValueError, TypeError) as exc:
             done.append(f"tower: {what} not written: {exc}")
+            if errors is not None:
+                errors.append(f"{what} not written: {exc}")
         else:
             if path is not None:
                 done.append(f"tower: {what} written to {path}")

@@ -41,9 +41,12 @@ def write_summary(tr: Any, tower: TowerSession) -> None:
         tr.write_line(tower.baseline_message)
     for line in tower.publish_lines:
         tr.write_line(line)
-    verdict = tower.verdict
-    assert verdict is not None
-    tr.write_sep("=", verdict.line, bold=True, green=verdict.passed, red=not verdict.passed)
+    for note in tower.selection.notes:
+        tr.write_line(f"tower: {note}")
+    for error in tower.internal_errors:
+        tr.write_line(f"tower: gate error: {error}", red=True)
+    passed = tower.status() == PASSED
+    tr.write_sep("=", tower.line(), bold=True, green=passed, red=not passed)
 
 
 class ProgressLine:

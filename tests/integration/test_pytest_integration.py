@@ -67,9 +67,12 @@ def test_k_selects_gates_and_deselected_ones_are_reported_skipped(project) -> No
     result = project.runpytest("--tower", "-k", "lint or docs")
     assert result.ret == pytest.ExitCode.OK
     result.assert_outcomes(passed=2, deselected=2)
-    assert "TOWER GATE PASSED: 2 of 2 checks passed" in result.stdout.str()
+    assert ("TOWER GATE PASSED (partial: 2 of 4 checks selected): 2 of 2 checks passed"
+            in result.stdout.str())
     report = report_of(project)
     assert report["verdict"] == "passed"
+    assert report["complete"] is False
+    assert report["not_run"] == ["gates.toml::style::ruff", "gates.toml::release::ruff"]
     skipped = [c["id"] for c in report["checks"] if c["verdict"] == "skipped"]
     assert skipped == ["gates.toml::style::ruff", "gates.toml::release::ruff"]
 
@@ -86,15 +89,16 @@ def test_x_stops_at_the_first_failure_and_the_rest_is_not_a_pass(project) -> Non
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.assert_outcomes(passed=1, failed=1)
     out = result.stdout.str()
-    assert "TOWER GATE FAILED: 3 of 4 checks failed (1 failed, 2 skipped)" in out
+    assert ("TOWER GATE FAILED (partial: 2 of 4 checks ran): 3 of 4 checks failed "
+            "(1 failed, 2 skipped)") in out
     messages = {c["check"] + c["stage"]: c["message"] for c in report_of(project)["checks"]}
     assert messages["ruffdocs"] == "not run: the session stopped before it"
 
 
-def test_lf_reruns_only_the_failed_gate(project) -> None:
+def test_lf_reruns_the_failed_gate_and_what_it_blocked(project) -> None:
     project.runpytest("--tower")
     result = project.runpytest("--tower", "--lf")
-    result.assert_outcomes(failed=1, deselected=3)
+    result.assert_outcomes(failed=1, skipped=1, deselected=2)  # release was blocked: again
     assert "gates.toml::style::ruff" in result.stdout.str()
 
 
@@ -137,12 +141,13 @@ def test_cli_report_path_overrides_the_settings(project) -> None:
     assert not (project.path / "out" / "report.json").exists()
 
 
-def test_collect_only_runs_nothing(project) -> None:
+def test_collect_only_runs_nothing_and_proves_nothing(project) -> None:
     result = project.runpytest("--tower", "--collect-only", "-q")
-    assert result.ret == pytest.ExitCode.OK
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED  # listed, not run: never 0
     assert "gates.toml::lint::ruff" in result.stdout.str()
-    assert "TOWER GATE" not in result.stdout.str()
-    assert not (project.path / "out").exists()
+    assert "TOWER GATE NOT RUN: --collect-only" in result.stdout.str()
+    assert report_of(project)["verdict"] == "failed"
+    assert not (project.path / ".tower" / "history.jsonl").exists()
 
 
 def test_tower_config_ini_and_option(pytester: pytest.Pytester) -> None:
