@@ -54,7 +54,7 @@ def emit_github_annotations(report: Mapping[str, Any], write: Callable[[str], An
 def finding_tool(check: Mapping[str, Any]) -> str | None:
     """`ruff` or `bandit` when the check ran one of them (its name may differ)."""
     tool = str(check.get("tool") or "").split(" ", 1)[0].lower()
-    for candidate in (tool, str(check.get("check") or "").lower()):
+    for candidate in (str(check.get("type") or ""), tool, str(check.get("check") or "").lower()):
         if candidate in FINDING_TOOLS:
             return candidate
     return None

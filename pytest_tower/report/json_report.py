@@ -30,6 +30,7 @@ def build_report(tower: TowerSession) -> dict[str, Any]:
 
 def _build(tower: TowerSession) -> dict[str, Any]:
     verdict = tower.verdict
+    types = {(c.stage, c.name): c.check_type.name for c in tower.pipeline.checks()}
     return {
         "schema": SCHEMA,
         "verdict": tower.status(),
@@ -46,6 +47,7 @@ def _build(tower: TowerSession) -> dict[str, Any]:
                 "id": o.id,
                 "stage": o.stage,
                 "check": o.check,
+                "type": types.get((o.stage, o.check), ""),
                 "tool": o.tool,
                 "verdict": o.verdict,
                 "metrics": o.metrics,

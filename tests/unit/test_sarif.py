@@ -132,3 +132,17 @@ def test_paths_relative_to_the_checkout_when_the_project_is_a_subfolder(validato
     assert location == {"uri": "services/api/src/a.py", "uriBaseId": "SRCROOT"}
     plain = build_sarif(data)["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
     assert plain["artifactLocation"]["uri"] == "src/a.py"
+
+
+@pytest.mark.parametrize("tool", ["ruff", "bandit"])
+def test_a_renamed_check_that_errored_is_an_unsuccessful_run(validator, tool: str) -> None:
+    """A `[lint.style] tool = "ruff"` that crashed has no tool version, only its type."""
+    errored = check(check="style", tool="", type=tool, verdict="error",
+                    message="could not measure: the tool crashed")
+    log = build_sarif(report(errored))
+    assert errors(validator, log) == []
+    (run,) = log["runs"]
+    assert run["tool"]["driver"]["name"] == tool
+    assert run["invocations"][0]["executionSuccessful"] is False
+    assert "the tool crashed" in run["invocations"][0]["toolExecutionNotifications"][0][
+        "message"]["text"]
