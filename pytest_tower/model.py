@@ -175,7 +175,8 @@ class CheckType:
     guard against measuring nothing) unless the user states their own bound on
     the same metric. `validate(options)` may check option values beyond their
     kind when gates.toml is read (it also sees the common keys given: conditions,
-    warn, environment, ... and `environment_strategy`, "local" or "command");
+    warn, environment, ..., `gates_dir` (the folder paths are relative to) and
+    `environment_strategy`, "local" or "command");
     it raises ValueError with the message to show.
     """
 

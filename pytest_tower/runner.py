@@ -47,22 +47,21 @@ def tail(text: str, lines: int = TAIL_LINES) -> list[str]:
 
 
 def find_executable(name: str, cwd: Path) -> str | None:
-    """Where `name` is: a path as given, on PATH, or beside this interpreter.
+    """Where `name` is: a path as given, else beside this interpreter, else on PATH.
 
-    The last place matters for a venv used without activation: pytest runs
-    from .venv/bin, so the tools installed with pytest-tower are there too.
+    The interpreter's own scripts folder comes first: the tools installed with
+    pytest-tower (and pinned by it) are there, and a `ruff` that happens to be
+    earlier on PATH (pipx, /usr/local/bin, a project's ./bin) must not stand in
+    for them. An explicit path (`executable = "tools/ruff"`) is used as given.
     """
     if os.sep in name or (os.altsep and os.altsep in name):
         path = Path(name) if Path(name).is_absolute() else cwd / name
         return str(path) if path.exists() else None
-    found = shutil.which(name)
-    if found:
-        return found
-    for folder in {sysconfig.get_path("scripts"), str(Path(sys.executable).parent)}:
+    for folder in dict.fromkeys((sysconfig.get_path("scripts"), str(Path(sys.executable).parent))):
         found = shutil.which(name, path=folder)
         if found:
             return found
-    return None
+    return shutil.which(name)
 
 
 def run_tool(
@@ -82,8 +81,8 @@ def run_tool(
     executable = find_executable(argv[0], cwd)
     if executable is None:
         raise ToolError(
-            f"{tool} is not installed: {argv[0]!r} was not found on PATH "
-            f"nor beside {sys.executable}",
+            f"{tool} is not installed: {argv[0]!r} was not found beside "
+            f"{sys.executable} nor on PATH",
             command=argv,
             fix=fix or f"install {tool} into the environment pytest runs in",
         )
@@ -112,7 +111,7 @@ def run_tool(
         raise ToolError(
             f"{tool} timed out after {timeout_label or f'{timeout:g}s'} and was stopped",
             command=argv,
-            stderr=err,
+            stderr=err.decode("utf-8", "replace"),
             fix="raise `timeout` in the check's table in gates.toml, or find why the tool hangs",
         ) from None
     except BaseException:

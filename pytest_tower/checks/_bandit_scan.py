@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from pytest_tower.checks import _pins
 from pytest_tower.model import CheckContext, ToolError
 
 # bandit's own default `-x` (bandit/core/constants.py), matched bandit's way.
@@ -134,9 +135,11 @@ def scan(ctx: CheckContext, exe: str, parts: list[list[str]], extra: Sequence[st
         finally:
             for f in futures:
                 f.cancel()
-        first = version.result().stdout.strip().splitlines()
+        said = version.result()
         tests = known_tests(listing.result().stdout)
-    return merge(reports), (first[0] if first else "bandit (unknown version)"), tests
+    checked = _pins.check("bandit", "bandit", said.stdout, command=said.argv,
+                          executable=said.argv[0])
+    return merge(reports), checked, tests
 
 
 def known_tests(help_text: str) -> dict[str, str]:

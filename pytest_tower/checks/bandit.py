@@ -76,6 +76,8 @@ def run(ctx: CheckContext) -> Measurement:
     measurement = measure(report, ctx.root, opts["min_confidence"], baseline, new)
     measurement.tool = version
     measurement.metrics["tests_run"] = len(ran)
+    # A condition on a test id bandit does not have (findings[B999]) is a typo, not a 0.
+    measurement.known_keys = {"findings": sorted(known), "new_findings": sorted(known)}
     unknown = sorted((selected | skipped) - set(known))
     if unknown:
         measurement.notes.append("the project's bandit config names what is not a bandit test "
@@ -120,6 +122,7 @@ def measure(report: Mapping[str, Any], root: Path, min_confidence: str,
         "findings": len(counted),
         "errors": len(report["errors"]),
         "nosec": int(totals.get("nosec", 0)) + int(totals.get("skipped_tests", 0)),
+        "suppressed": int(totals.get("nosec", 0)) + int(totals.get("skipped_tests", 0)),
         "files": len([k for k in report["metrics"] if k != scan.TOTALS]),
         "baselined": known,
     }
@@ -139,6 +142,10 @@ def measure(report: Mapping[str, Any], root: Path, min_confidence: str,
     )
     findings = [f if old else newcode.mark(f) for old, f in rows]
     measurement = Measurement(metrics, sorted(errors, key=lambda f: f.path) + findings)
+    if metrics["suppressed"]:
+        measurement.notes.append(
+            f"{int(metrics['suppressed'])} finding(s) suppressed by `# nosec` comments and not "
+            "counted (`suppressed` metric; `bandit --ignore-nosec` shows them)")
     if new is not None:
         metrics.update(newcode.count("new_findings", (
             r["test_id"] for r, is_new in zip(counted, fresh, strict=True) if is_new)))
@@ -295,7 +302,30 @@ def _relative(filename: str, root: Path) -> str:
     return path.as_posix()
 
 
+_KEYED = re.compile(r"^\s*(?P<metric>(?:new_)?findings)\[(?P<key>[^\]]*)\]")
+_TEST_ID = re.compile(r"^B\d{3}$")
+
+
+def _check_keys(options: Mapping[str, Any]) -> None:
+    """A `findings[...]` key that only looks like a test id (b602, B6O2) is a typo that
+    would read 0 forever: refused here. Other unknown keys fail at run time, against
+    the list of tests the bandit that runs reports (plugins add their own)."""
+    for option in ("conditions", "warn"):
+        for expr in options.get(option) or []:
+            match = _KEYED.match(str(expr))
+            if not match:
+                continue
+            key = match["key"].strip()
+            guess = key.upper().replace("O", "0").replace("I", "1").replace("L", "1")
+            if key != guess and _TEST_ID.match(guess):
+                raise ValueError(
+                    f"{option}: {match['metric']}[{key}]: bandit has no test {key!r}, so the "
+                    f"condition could only ever measure 0; did you mean {guess!r}? (keys are "
+                    "test ids as `bandit -h` lists them: B and three digits)")
+
+
 def validate(options: Mapping[str, Any]) -> None:
+    _check_keys(options)
     if not options["paths"]:
         raise ValueError("`paths` is empty: name the folders or files bandit should scan")
     if options["jobs"] < 0:
@@ -314,7 +344,10 @@ CHECK_TYPE = CheckType(
         MetricSpec("findings", help="findings counted; findings[B602] counts one test",
                    keyed=True, key_default=0),
         MetricSpec("errors", help="files bandit could not scan (syntax errors...)"),
-        MetricSpec("nosec", help="findings suppressed by # nosec comments"),
+        MetricSpec("nosec", help="findings suppressed by # nosec comments (the same as "
+                   "suppressed)"),
+        MetricSpec("suppressed", help="findings suppressed by `# nosec` / `# nosec B602` "
+                   "comments (bandit's nosec and skipped_tests totals); noted when not 0"),
         MetricSpec("files", help="Python files bandit scanned"),
         MetricSpec("baselined", help="findings hidden because the baseline has them"),
         MetricSpec("tests_run", help="bandit tests that ran: all of bandit's, less what the "

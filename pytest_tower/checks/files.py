@@ -1,10 +1,12 @@
 """Required-files gate: LICENSE, README, SECURITY… must exist in the project.
 
 A pattern may be a glob ("LICENSE*"); it is satisfied only by a regular,
-readable file that holds more than whitespace (a symlink to one counts). A
-directory named LICENSE, an empty or blank file, a dangling symlink, a FIFO
-or an unreadable file is missing, with the reason: an empty LICENSE grants
-nothing, and a placeholder is what this gate is there to catch.
+readable file inside the project that holds more than whitespace (a symlink
+to one in the project counts). A directory named LICENSE, an empty or blank
+file, a dangling symlink, a symlink out of the project (a wheel or sdist would
+not ship its target), a FIFO or an unreadable file is missing, with the
+reason: an empty LICENSE grants nothing. A very short file ("TODO") passes
+with a note: what is real content is the project's call, not a heuristic's.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pytest_tower.model import CheckContext, CheckType, Finding, Measurement, Me
 
 def run(ctx: CheckContext) -> Measurement:
     findings: list[Finding] = []
+    notes: list[str] = []
     present = 0
     for pattern in ctx.options["required"]:
         problem = _problem(ctx.root, pattern)
@@ -26,14 +29,38 @@ def run(ctx: CheckContext) -> Measurement:
             findings.append(Finding(path=pattern, code="missing", message=problem))
         else:
             present += 1
+            notes += _short(ctx.root, pattern)
     return Measurement({"missing": len(findings), "present": present}, findings,
-                       tool="files")
+                       tool="files", notes=notes)
+
+
+SHORT_TEXT = 16
+"""A required file with fewer meaningful characters than this gets a note (not a
+failure: what counts as real content is the project's call)."""
+
+
+def _short(root: Path, pattern: str) -> list[str]:
+    """A note for a present file so short it may be a placeholder ("TODO")."""
+    matches = sorted(root.glob(pattern)) if _is_glob(pattern) else [root / pattern]
+    for match in matches:
+        if _unusable(match, root):
+            continue
+        try:
+            with match.open("rb") as handle:
+                text = handle.read(SHORT_TEXT * 4).strip()
+        except OSError:
+            continue
+        if len(text) < SHORT_TEXT:
+            return [f"{_rel(match, root)} holds only {text.decode(errors='replace')!r}: "
+                    "is it a placeholder?"]
+        return []
+    return []
 
 
 def _problem(root: Path, pattern: str) -> str:
     """Why `pattern` is not satisfied under root; '' when it is."""
     matches = sorted(root.glob(pattern)) if _is_glob(pattern) else [root / pattern]
-    reasons = [(m, _unusable(m)) for m in matches]
+    reasons = [(m, _unusable(m, root)) for m in matches]
     if any(not why for _, why in reasons):
         return ""
     found = [(m, why) for m, why in reasons if why != NOT_FOUND]
@@ -48,19 +75,24 @@ NOT_FOUND = "not found"
 BLANK_CHECK_BYTES = 65536
 
 
-def _unusable(path: Path) -> str:
-    """Why `path` is not a regular, readable file with content; '' when it is one."""
+def _unusable(path: Path, root: Path) -> str:
+    """Why `path` is not a regular, readable file with content inside the project;
+    '' when it is one."""
     try:
         link = path.is_symlink()
         info = path.stat()
+        target = path.resolve()
     except FileNotFoundError:
         return "is a dangling symlink (its target does not exist)" if link else NOT_FOUND
-    except OSError as exc:
-        return f"cannot be read ({exc.strerror or exc})"
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Python < 3.13)
+        return f"cannot be read ({getattr(exc, 'strerror', None) or exc})"
     if stat.S_ISDIR(info.st_mode):
         return "is a directory, not a file (to require a folder, require a file in it: docs/*.md)"
     if not stat.S_ISREG(info.st_mode):
         return "is not a regular file"
+    if not target.is_relative_to(root.resolve()):
+        return (f"resolves to {target}, outside the project (a symlink out of it): the "
+                "project's wheel or sdist would not ship it")
     if info.st_size == 0:
         return "is empty"
     try:

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_tower import waivers
+from pytest_tower.checks import _pins
 from pytest_tower.model import (
     CheckContext,
     CheckType,
@@ -272,18 +273,18 @@ def _measure(deps: list[dict[str, Any]], waivers: Waivers, local: dict[str, str]
 
 
 def _version(ctx: CheckContext, exe: str) -> str:
-    """pip-audit's version: from this environment's metadata when it is its script."""
+    """pip-audit's version, in the range pytest-tower supports: from this environment's
+    metadata when it is its script (saves a 0.8 s start), else from --version."""
     from pytest_tower.runner import find_executable
 
     found = find_executable(exe, ctx.root)
     if found and Path(found).parent == Path(sysconfig.get_path("scripts")):
         with contextlib.suppress(PackageNotFoundError):
-            return f"pip-audit {metadata_version('pip-audit')}"
-    try:
-        out = ctx.run([exe, "--version"], tool="pip-audit", fix=INSTALL).stdout.strip()
-    except ToolError:
-        out = ""
-    return out.splitlines()[0] if out else "pip-audit (unknown version)"
+            return _pins.check("pip-audit", "pip-audit",
+                               f"pip-audit {metadata_version('pip-audit')}", executable=found)
+    run = ctx.run([exe, "--version"], tool="pip-audit", fix=INSTALL)
+    return _pins.check("pip-audit", "pip-audit", run.stdout, command=run.argv,
+                       executable=run.argv[0])
 
 
 def validate(options: Any) -> None:

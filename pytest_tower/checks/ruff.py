@@ -10,13 +10,15 @@ condition on a rule code ruff does not know would read 0 forever.
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest_tower.newcode as newcode  # `from pytest_tower import` may bind a stale module
-from pytest_tower.checks import _ruff_rules
+from pytest_tower.checks import _pins, _ruff_rules
 from pytest_tower.model import (
     CheckContext,
     CheckType,
@@ -41,6 +43,7 @@ def run(ctx: CheckContext) -> Measurement:
             fix=f"fix `paths` in [{ctx.check_id.replace('::', '.')}]",
         )
     new = newcode.for_check(ctx) if ctx.options["base"] else None
+    version = _version(ctx, exe)
     rules: list[str] = []
     if ctx.options["select"]:
         rules += ["--select", ",".join(ctx.options["select"])]
@@ -55,12 +58,13 @@ def run(ctx: CheckContext) -> Measurement:
             stderr=files.stderr,
             fix="point `paths` at your sources, or check ruff's exclude/extend-exclude settings",
         )
-    result = ctx.run(
-        [exe, "check", "--output-format", "json", "--no-fix", *rules, "--", *paths],
-        ok_codes=(0, 1),
-        tool="ruff",
-        fix=INSTALL,
-    )
+    lint = [exe, "check", "--output-format", "json", "--no-fix", *rules]
+    with ThreadPoolExecutor(max_workers=1) as side:
+        # The same lint ignoring every noqa comment, alongside: what the comments hide.
+        unsuppressed = side.submit(ctx.run, [*lint, "--ignore-noqa", "--", *paths],
+                                   ok_codes=(0, 1), tool="ruff", fix=INSTALL)
+        result = ctx.run([*lint, "--", *paths], ok_codes=(0, 1), tool="ruff", fix=INSTALL)
+        raw = unsuppressed.result()
     diagnostics = _parse(result.stdout, result.argv, result.stderr)
     if result.returncode == 1 and not diagnostics:
         raise ToolError("ruff exited 1 (violations) but reported none", command=result.argv,
@@ -74,14 +78,63 @@ def run(ctx: CheckContext) -> Measurement:
             fix="fix `paths` or the files' permissions",
         )
     fewest, bare = _rule_coverage(ctx, exe, rules, linted)
-    measurement = _measure(diagnostics, len(linted), ctx.root, _version(ctx, exe), new)
+    measurement = _measure(diagnostics, len(linted), ctx.root, version, new)
     measurement.metrics["rules"] = fewest
+    hidden = _suppressed(_parse(raw.stdout, raw.argv, raw.stderr), diagnostics)
+    measurement.metrics["suppressed"] = hidden
+    if hidden > 0:
+        measurement.notes.append(f"{hidden} violation(s) suppressed by `# noqa` comments and "
+                                 "not counted (`suppressed` metric; `ruff check --ignore-noqa` "
+                                 "shows them)")
+    skipped = _not_linted(ctx.root, paths, linted)
+    measurement.metrics["not_linted"] = len(skipped)
+    if skipped:
+        measurement.notes.append(
+            f"ruff did not lint {len(skipped)} Python file(s) under `paths` (the project's ruff "
+            "exclude / extend-exclude, or .gitignore): " + ", ".join(skipped[:5])
+            + (" ..." if len(skipped) > 5 else ""))
     if bare:
         measurement.notes.append(
             f"{len(bare)} linted file(s) get no ruff rule at all (per-file-ignores or a "
             "blanket `# ruff: noqa`): " + ", ".join(_relative(str(p), ctx.root) for p in bare[:5])
             + (" ..." if len(bare) > 5 else ""))
     return measurement
+
+
+# Folders ruff leaves out by default (its `exclude` setting's default): not worth a note.
+_DEFAULT_EXCLUDED = {".bzr", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg",
+                     ".ipynb_checkpoints", ".mypy_cache", ".nox", ".pants.d", ".pyenv",
+                     ".pytest_cache", ".pytype", ".ruff_cache", ".svn", ".tox", ".venv",
+                     ".vscode", "__pypackages__", "_build", "buck-out", "dist", "node_modules",
+                     "site-packages", "venv"}
+
+
+def _suppressed(raw: list[dict[str, Any]], counted: list[dict[str, Any]]) -> int:
+    """Violations the lint with --ignore-noqa found that the counted lint did not (RUF100
+    "unused noqa" only exists in the counted one, so a plain difference would be off)."""
+    def keys(ds: list[dict[str, Any]]) -> Counter[tuple[str, str, int | None, int | None]]:
+        return Counter((str(d.get("filename")), _code(d), _row(d, "location"),
+                        (d.get("location") or {}).get("column")) for d in ds)
+    return sum((keys(raw) - keys(counted)).values())
+
+
+def _not_linted(root: Path, paths: list[str], linted: list[str]) -> list[str]:
+    """Python files under `paths` that ruff did not lint, outside its default excludes."""
+    seen = {os.path.realpath(root / line.strip()) for line in linted}
+    left: list[str] = []
+    for given in paths:
+        target = root / given
+        if target.is_file():
+            candidates = [target] if target.suffix in _ruff_rules.SOURCES else []
+        else:
+            candidates = []
+            for folder, dirs, names in os.walk(target):
+                dirs[:] = sorted(d for d in dirs if d not in _DEFAULT_EXCLUDED)
+                candidates += [Path(folder) / n for n in sorted(names)
+                               if Path(n).suffix in (".py", ".pyi")]
+        left += [_relative(str(p), root) for p in candidates
+                 if os.path.realpath(p) not in seen]
+    return sorted(set(left))
 
 
 def _rule_coverage(ctx: CheckContext, exe: str, rules: list[str],
@@ -179,8 +232,10 @@ def _relative(filename: str, root: Path) -> str:
 
 
 def _version(ctx: CheckContext, exe: str) -> str:
-    out = ctx.run([exe, "--version"], tool="ruff", fix=INSTALL).stdout.strip()
-    return out or "ruff (unknown version)"
+    """ruff's version line, checked against the range pytest-tower supports (first:
+    an old ruff lints with another default rule set and would pass on fewer rules)."""
+    run = ctx.run([exe, "--version"], tool="ruff", fix=INSTALL)
+    return _pins.check("ruff", "ruff", run.stdout, command=run.argv, executable=run.argv[0])
 
 
 def validate(options: Mapping[str, Any]) -> None:
@@ -202,6 +257,10 @@ CHECK_TYPE = CheckType(
         MetricSpec("files", help="Python files ruff linted"),
         MetricSpec("rules", help="rules ruff applies, for the linted file that gets the fewest "
                    "(after per-file-ignores); no rule for any file is an error"),
+        MetricSpec("suppressed", help="violations hidden by `# noqa` comments (a second "
+                   "lint with --ignore-noqa, run alongside); noted when not 0"),
+        MetricSpec("not_linted", help="Python files under `paths` that ruff did not lint "
+                   "(the project's exclude/extend-exclude, .gitignore); noted when not 0"),
         MetricSpec("new_violations", help="violations on lines changed since `base` (needs "
                    "base); new_violations[F401] counts one rule", keyed=True, key_default=0),
     ],

@@ -17,6 +17,7 @@ import os
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from pytest_tower.checks import _pins
 from pytest_tower.distributions import canonical_name, python_of, read_environment
 from pytest_tower.model import (
     CheckContext,
@@ -76,7 +77,14 @@ def run(ctx: CheckContext) -> Measurement:
                 message=f"the SBOM lists it at {', '.join(sorted(listed))} instead"))
     metrics = {"components": float(sum(len(v) for v in components.values())),
                "missing": float(len(findings))}
-    return Measurement(metrics, findings, tool=_generator(bom),
+    generator, notes = _generator(bom), []
+    if generator == "cyclonedx-py":  # the document does not say which version wrote it
+        notes.append("the SBOM does not name the cyclonedx-py version that wrote it: its "
+                     "version was not checked (its components were, against the environment)")
+    else:
+        generator = _pins.check("cyclonedx-py", "cyclonedx-bom", generator,
+                                command=result.argv[:1], executable=result.argv[0])
+    return Measurement(metrics, findings, tool=generator, notes=notes,
                        artifacts={"sbom": ctx.options["output"]})
 
 

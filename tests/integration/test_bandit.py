@@ -106,7 +106,9 @@ def test_nosec_comments_are_counted(pytester, gates):
     gates(GATE)
     result, report = run_gate(pytester)
     m = check(report)["metrics"]
-    assert (m["nosec"], m["high"], m["findings"]) == (3, 0, 0)
+    assert (m["nosec"], m["suppressed"], m["high"], m["findings"]) == (3, 3, 0, 0)
+    assert "3 finding(s) suppressed by `# nosec` comments and not counted" in \
+        result.stdout.str()
     assert result.ret == 0
 
 
@@ -229,7 +231,7 @@ def test_sharded_run_finds_exactly_what_one_bandit_run_finds(pytester, gates):
     gates(GATE + "jobs = 3\n")
     result, report = run_gate(pytester)
     c = check(report)
-    assert "in 3 processes, 3 at a time" in c["notes"][0]
+    assert any("in 3 processes, 3 at a time" in n for n in c["notes"])
     gate = {(f["path"], f["line"], f["code"], f["severity"]) for f in c["findings"]
             if f["code"] != "ERROR"}
     by_hand = {(r["filename"], r["line_number"], r["test_id"],
@@ -286,4 +288,24 @@ def test_config_that_runs_no_test_is_an_error(pytester, gates, ini):
     result, report = run_gate(pytester)
     assert check(report)["verdict"] == "error"
     assert "bandit exited with code 2" in result.stdout.str()
+    assert no_traceback(result.stdout.str())
+
+
+@pytest.mark.parametrize(("key", "hint"), [("B6O2", "B602"), ("b602", "B602"),
+                                           ("BlO1", "B101")])
+def test_a_key_that_only_looks_like_a_test_id_is_a_config_error(pytester, gates, key, hint):
+    project(pytester, {"src/app.py": BAD})
+    gates(GATE + f'conditions = ["findings[{key}] == 0"]\n')
+    result, _ = run_gate(pytester)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert f"bandit has no test {key!r}" in result.stderr.str()
+    assert f"did you mean {hint!r}?" in result.stderr.str()
+
+
+def test_a_key_bandit_does_not_list_errors_at_run_time(pytester, gates):
+    project(pytester, {"src/app.py": BAD})
+    gates(GATE + 'conditions = ["findings[B999] == 0", "findings[B101] == 0"]\n')
+    result, report = run_gate(pytester)
+    assert check(report)["verdict"] == "error"
+    assert "'B999' is not a key the tool knows for findings" in result.stdout.str()
     assert no_traceback(result.stdout.str())

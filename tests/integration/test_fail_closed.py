@@ -6,15 +6,18 @@ allow); each must end as an ERROR with a message that says what happened.
 
 from __future__ import annotations
 
+import os
 import time
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import no_traceback, read_report
 
-# A fake ruff answers the file-discovery call like ruff, then misbehaves.
-DISCOVERY = 'case "$*" in *--show-files*) echo "$PWD/a.py"; exit 0;; esac\n'
+# A fake ruff answers the version and file-discovery calls like ruff, then misbehaves.
+DISCOVERY = (f'case "$*" in --version) echo "ruff {version("ruff")}"; exit 0;;\n'
+             '  *--show-files*) echo "$PWD/a.py"; exit 0;; esac\n')
 
 
 def run_gate(pytester: pytest.Pytester, gates, executable: str, extra: str = ""):
@@ -39,7 +42,7 @@ def assert_errored(result: pytest.RunResult, check: dict, *words: str) -> None:
 def test_tool_not_installed(pytester, gates) -> None:
     result, check = run_gate(pytester, gates, "ruff-not-installed-here")
     assert_errored(result, check, "ruff is not installed", "'ruff-not-installed-here' was not "
-                   "found on PATH", "fix: pip install 'ruff")
+                   "found beside", "nor on PATH", "fix: pip install 'ruff")
 
 
 def test_tool_found_beside_the_interpreter_when_path_lacks_it(pytester, gates, monkeypatch
@@ -47,6 +50,32 @@ def test_tool_found_beside_the_interpreter_when_path_lacks_it(pytester, gates, m
     monkeypatch.setenv("PATH", str(pytester.path / "empty"))
     result, check = run_gate(pytester, gates, "ruff")
     assert check["verdict"] == "passed", result.stdout.str()
+
+
+def test_a_ruff_earlier_on_path_does_not_replace_the_one_beside_the_interpreter(
+        pytester, gates, fake_tool, monkeypatch) -> None:
+    fake = fake_tool("ruff", DISCOVERY + "echo '[]'\n")
+    monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ.get('PATH', '')}")
+    (pytester.path / "a.py").write_text("import os\n")  # F401 under ruff's defaults
+    gates('[lint.ruff]\npaths = ["a.py"]\n')
+    report = pytester.path / "report.json"
+    result = pytester.runpytest("--tower", f"--tower-report={report}")
+    check = read_report(report)["checks"][0]
+    assert check["verdict"] == "failed", result.stdout.str()
+    assert check["metrics"]["violations[F401]"] == 1
+
+
+@pytest.mark.parametrize(("said", "words"), [
+    ("ruff 0.1.0", ["ruff 0.1.0 (", "is not a supported version: pytest-tower reads ruff>=0.17"]),
+    ("ruff 1.0.0", ["ruff 1.0.0 (", "is not a supported version"]),
+    ("", ["did not say which version it is"]),
+])
+def test_a_ruff_outside_the_supported_range_is_an_error(pytester, gates, fake_tool, said,
+                                                      words) -> None:
+    tool = fake_tool("ruff", f'case "$*" in --version) echo "{said}"; exit 0;; esac\n'
+                     + DISCOVERY + "echo '[]'\n")
+    result, check = run_gate(pytester, gates, str(tool))
+    assert_errored(result, check, *words, "fix: pip install 'ruff>=0.17,<0.18'")
 
 
 def test_tool_that_hangs_is_stopped_at_the_timeout(pytester, gates, fake_tool) -> None:

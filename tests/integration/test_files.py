@@ -102,3 +102,24 @@ def test_a_glob_whose_matches_are_all_unusable_says_why(pytester, gates) -> None
     assert check["metrics"]["missing"] == 1
     assert "LICENSE* missing no usable match: LICENSE.md is empty; LICENSE.txt is a " \
         "directory" in result.stdout.str()
+
+
+def test_a_symlink_out_of_the_project_is_missing(pytester, gates, tmp_path_factory) -> None:
+    outside = tmp_path_factory.mktemp("elsewhere") / "LICENSE"
+    outside.write_text("MIT License\n\nPermission is hereby granted, free of charge...\n")
+    (pytester.path / "LICENSE").symlink_to(outside)
+    (pytester.path / "README.md").symlink_to(pytester.path / "docs.md")  # inside: fine
+    (pytester.path / "docs.md").write_text("# The project, documented at some length\n")
+    gates('[compliance.files]\nrequired = ["LICENSE", "README.md"]\n')
+    result, check = run_gate(pytester)
+    assert check["metrics"] == {"missing": 1, "present": 1}
+    assert f"LICENSE missing resolves to {outside.resolve()}, outside the project" in \
+        result.stdout.str()
+
+
+def test_a_placeholder_passes_with_a_note(pytester, gates) -> None:
+    (pytester.path / "LICENSE").write_text("TODO\n")
+    gates('[compliance.files]\nrequired = ["LICENSE"]\n')
+    result, check = run_gate(pytester)
+    assert check["verdict"] == "passed"
+    assert "LICENSE holds only 'TODO': is it a placeholder?" in result.stdout.str()

@@ -30,6 +30,7 @@ def test_known_violations_exact_counts(pytester, gates, dirty) -> None:
     check = report["checks"][0]
     assert check["verdict"] == "failed"
     assert check["metrics"] == {"violations": 3, "fixable": 2, "files": 3, "rules": 43,
+                                "suppressed": 0, "not_linted": 0,
                                 "violations[F401]": 2, "violations[F841]": 1}
     assert check["tool"].startswith("ruff 0.17")
     out = result.stdout.str()
@@ -202,3 +203,31 @@ def test_a_condition_on_a_rule_that_is_not_enabled_is_a_config_error(pytester, g
     assert "violations[F401]: rule F401 is not enabled in the ruff configuration for pkg" in out
     gates('[lint.ruff]\npaths = ["pkg"]\nselect = ["F"]\nconditions = ["violations[F401] == 0"]\n')
     assert pytester.runpytest("--tower").ret == pytest.ExitCode.TESTS_FAILED  # enabled: counts 2
+
+
+def test_noqa_suppressions_are_counted_and_noted(pytester, gates) -> None:
+    pkg = pytester.mkpydir("pkg")
+    (pkg / "a.py").write_text("import os  # noqa\nimport sys  # noqa: F401\nimport json\n")
+    gates('[lint.ruff]\npaths = ["pkg"]\nselect = ["F"]\n')
+    result, report = run(pytester)
+    check = report["checks"][0]
+    assert (check["metrics"]["violations"], check["metrics"]["suppressed"]) == (1, 2)
+    assert "2 violation(s) suppressed by `# noqa` comments and not counted" in \
+        result.stdout.str()
+
+
+def test_files_under_paths_that_ruff_excludes_are_named(pytester, gates) -> None:
+    pkg = pytester.mkpydir("pkg")
+    (pkg / "real.py").write_text("import os\n")
+    (pkg / ".venv").mkdir()
+    (pkg / ".venv" / "skip.py").write_text("import os\n")  # ruff's default exclude: no note
+    pytester.makepyprojecttoml('[tool.ruff]\nextend-exclude = ["pkg/real.py"]\n')
+    gates('[lint.ruff]\npaths = ["pkg"]\nselect = ["F"]\n'
+          'warn = ["not_linted == 0"]\n')
+    result, report = run(pytester)
+    check = report["checks"][0]
+    assert check["metrics"]["not_linted"] == 1 and check["metrics"]["violations"] == 0
+    out = result.stdout.str()
+    assert "ruff did not lint 1 Python file(s) under `paths`" in out
+    assert "pkg/real.py" in out and "skip.py" not in out
+    assert "warn  not_linted == 0  (measured 1)" in out
