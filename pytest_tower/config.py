@@ -21,6 +21,7 @@ from pytest_tower.env_config import (
     EnvEntry,
     environment_check_type,
     implied_needs,
+    promote_needs,
     read_environments,
 )
 from pytest_tower.errors import ConfigError
@@ -172,6 +173,7 @@ class _Reader:
                            if e.conditions or e.warn)
         if env_checks:
             stages.append(Stage(ENV_STAGE, env_checks, self.locate(ENV_STAGE, None)))
+        stages = promote_needs(stages, self.environments)
         self.check_collisions(stages)
         return Pipeline(self.path, tuple(stages), settings.get("report"),
                         settings.get("baseline", SETTINGS["baseline"].default),
@@ -302,7 +304,7 @@ class _Reader:
                                  expected="one of the [environments.NAME] tables: "
                                  + (", ".join(self.environments) or "(none declared)"),
                                  suggestion=did_you_mean(environment, self.environments))
-            needs += implied_needs(env, f"{stage}.{name}", earlier, self.error, table)
+            needs += implied_needs(env, f"{stage}.{name}", earlier, self.error, table, values)
         options = {k: values[k] if k in values else copy.deepcopy(opt.default)
                    for k, opt in check_type.options.items()}
         if check_type.validate is not None:

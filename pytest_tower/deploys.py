@@ -3,9 +3,10 @@
 Under pytest-xdist session fixtures run once per worker, so a deployment
 cannot live in a fixture: the controller (the only process when xdist is
 off) deploys an environment as soon as what it needs has passed (the build,
-and for a promote-only environment every gate before it), rolls it back once
-when a check using it fails, and at the end marks it verified and stops what
-the run started. It publishes each environment's state in a small JSON file
+and for a promote-only environment every other gate of the file), rolls it
+back once when a check using it fails, and at the end marks it verified (a
+promote-only one only when every gate of the run passed) and stops what the
+run started. It publishes each environment's state in a small JSON file
 of the run folder; a check, in whatever process it runs, waits for that file.
 """
 
@@ -22,6 +23,7 @@ from typing import Any
 from pytest_tower.atomic import write_json_atomic
 from pytest_tower.config import CheckSpec, Pipeline
 from pytest_tower.env_config import BUILD_TOOL, ENV_STAGE, EnvEntry
+from pytest_tower.envs.model import UNCONFIRMED
 from pytest_tower.verdict import PASSED, Outcome
 
 DEPLOYED, FAILED, ROLLED_BACK, NOT_DEPLOYED = "deployed", "failed", "rolled-back", "not-deployed"
@@ -103,16 +105,29 @@ class Deployments:
                 self._publish_final_metrics(entry)
 
     def finish(self, outcomes: Mapping[str, Outcome]) -> None:
-        """End of run: verify what held, stop what this run started."""
+        """End of run: verify what held, stop what this run started.
+
+        A promote-only environment is verified only when every check of the run
+        passed: its release is what the next failure there rolls back to.
+        """
         by_id = {f"{o.stage}::{o.check}": o for o in outcomes.values()}
+        failing = [o.id for o in by_id.values() if o.verdict != PASSED]
         for name, env in self.envs.items():
             view = self.views[name]
-            users = self._selected_users(self.pipeline.environments[name])
-            if view.status == DEPLOYED and users and all(
-                    by_id.get(u.id) is not None and by_id[u.id].verdict == PASSED for u in users):
+            entry = self.pipeline.environments[name]
+            users = self._selected_users(entry)
+            release = view.deployment.get("release")
+            held = view.status == DEPLOYED and users and all(
+                by_id.get(u.id) is not None and by_id[u.id].verdict == PASSED for u in users)
+            if held and entry.promote and failing:
+                self._event(name, "not verified", release, (
+                    f"{release} is NOT marked verified: {failing[0]} did not pass, and a "
+                    "promote-only environment is verified only when every gate passed"))
+            elif held:
                 try:
                     env.mark_verified()
-                    self._event(name, "verified", view.deployment.get("release"))
+                    self._event(name, "verified", release, "" if view.deployment.get(
+                        "confirmed") else f"verified {release}{UNCONFIRMED}")
                 except Exception as exc:  # a broken state file must be heard, not hidden
                     self._event(name, FAILED, view.deployment.get("release"),
                                 f"could not mark verified: {exc}")
@@ -125,17 +140,17 @@ class Deployments:
     # -- steps --------------------------------------------------------------
     def _maybe_deploy(self, entry: EnvEntry, users: list[CheckSpec],
                       by_id: Mapping[str, Outcome]) -> None:
+        # A promote-only environment's checks need every other gate (promote_needs).
         needs = {n.id: n for u in users for ref in u.needs for n in self.pipeline.resolve(ref)
                  if n.environment != entry.name}
         selected = self.selected()
         if entry.promote:
-            needs.update({n.id: n for n in self._gates_before(entry, users)})
             missing = [n.id for n in needs.values() if self.nodeid(n) not in selected]
             if missing:
-                self._publish(EnvView(entry.name, NOT_DEPLOYED, message=(
-                    f"not deployed: {entry.name} is only deployed when every gate before it "
+                self._not_deployed(entry.name, (
+                    f"not deployed: {entry.name} is only deployed when every other gate "
                     f"ran in this session and passed, and {_listed(missing)} not selected "
-                    "(a partial run never promotes)")))
+                    "(a partial run never promotes)"))
                 return
         pending = [n for n in needs.values() if self.nodeid(n) in selected and n.id not in by_id]
         if pending:
@@ -143,8 +158,9 @@ class Deployments:
         failed = [n.id for n in needs.values() if n.id in by_id and by_id[n.id].verdict != PASSED]
         if failed:
             verdict = by_id[failed[0]].verdict
-            self._publish(EnvView(entry.name, NOT_DEPLOYED,
-                                  message=f"not deployed: {failed[0]} did not pass ({verdict})"))
+            self._not_deployed(entry.name, f"not deployed: {failed[0]} did not pass ({verdict})"
+                               + (f"; {entry.name} is only deployed when every other gate "
+                                  "passed" if entry.promote else ""))
             return
         build = next((n for n in needs.values() if n.check_type.name == BUILD_TOOL), None)
         wheel = (by_id[build.id].artifacts.get("wheel") if build and build.id in by_id else None)
@@ -156,12 +172,9 @@ class Deployments:
             return
         self._deploy(entry, self.pipeline.root / wheel)
 
-    def _gates_before(self, entry: EnvEntry, users: list[CheckSpec]) -> list[CheckSpec]:
-        """Every check before the first user of a promote-only environment, in file order,
-        except those testing that environment itself."""
-        checks = list(self.pipeline.checks())
-        first = min(checks.index(u) for u in users)
-        return [c for c in checks[:first] if c.environment != entry.name]
+    def _not_deployed(self, name: str, message: str) -> None:
+        self._event(name, NOT_DEPLOYED, None, message)
+        self._publish(EnvView(name, NOT_DEPLOYED, message=message))
 
     def _deploy(self, entry: EnvEntry, artifact: Path) -> None:
         from pytest_tower.envs import open_environment
@@ -178,7 +191,8 @@ class Deployments:
             return
         self.envs[entry.name] = env
         data = deployment.to_dict()
-        self._event(entry.name, DEPLOYED, data.get("release"))
+        self._event(entry.name, DEPLOYED, data.get("release"), "" if data.get("confirmed")
+                    else f"deployed {data.get('release')}{UNCONFIRMED}")
         self._publish(EnvView(entry.name, DEPLOYED, data))
 
     def _roll_back(self, entry: EnvEntry, user: CheckSpec, outcome: Outcome) -> None:
@@ -197,8 +211,7 @@ class Deployments:
             message = (f"{entry.name} kept {result.from_release} after {reason} "
                        "(on_failure = keep)")
         else:
-            message = (f"{entry.name} rolled back from {result.from_release} to "
-                       f"{result.to_release}: {reason}")
+            message = str(result)  # says when the target did not confirm the release
         self._event(entry.name, ROLLED_BACK, result.from_release, message,
                     to_release=result.to_release, seconds=result.seconds)
         self._publish(EnvView(entry.name, ROLLED_BACK, view.deployment, message,
@@ -236,6 +249,8 @@ class Deployments:
                 "status": view.status if view else "not used",
                 "url": view.url if view else None,
                 "release": view.deployment.get("release") if view else None,
+                # whether the target itself showed that this release serves (release_check)
+                "confirmed": bool(view.deployment.get("confirmed")) if view else None,
                 "message": view.message if view else "",
                 "events": self.events[name],
                 "metrics": dict(self.envs[name].metrics()) if name in self.envs else {},

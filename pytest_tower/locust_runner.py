@@ -250,7 +250,7 @@ class Sampler:
         import psutil
 
         self.root = psutil.Process(pid)
-        self.times: dict[int, float] = {}
+        self.high: float | None = None  # the tree's CPU seconds at the last sample
         self.cpu_peak = 0.0
         self.rss_peak = 0
         self.samples = 0
@@ -262,22 +262,30 @@ class Sampler:
         import psutil
 
         now = time.monotonic()
-        busy = 0.0
+        total = 0.0
         rss = 0
         try:
             procs = [self.root, *self.root.children(recursive=True)]
         except psutil.Error:
             return
+        # The tree's CPU so far: each live member's own time plus what its reaped
+        # children used (cutime/cstime). A worker that lived and died between two
+        # samples (gunicorn --max-requests) is counted through its parent, and one
+        # first seen counts whole: a busy core never reads as idle.
         for proc in procs:
             try:
                 with proc.oneshot():
                     cpu = proc.cpu_times()
-                    used = cpu.user + cpu.system
+                    total += (cpu.user + cpu.system + getattr(cpu, "children_user", 0.0)
+                              + getattr(cpu, "children_system", 0.0))
                     rss += proc.memory_info().rss
             except psutil.Error:
                 continue
-            busy += used - self.times.get(proc.pid, used)
-            self.times[proc.pid] = used
+        # High-water mark: an exited child not yet reaped drops out for a moment,
+        # and its time must not count twice when its parent's cutime takes it over.
+        high = total if self.high is None else self.high
+        busy = max(0.0, total - high)
+        self.high = max(high, total)
         if self.samples:
             self.cpu_peak = max(self.cpu_peak, 100 * busy / max(now - self.last, 1e-3))
             self.cpu_total += busy

@@ -161,7 +161,9 @@ class TowerSession:
             from pytest_tower.selection import with_needs
 
             items[:] = with_needs(items, collected, self.pipeline)
-        order = {spec.id: n for n, spec in enumerate(self.pipeline.checks())}
+        from pytest_tower.env_config import run_order  # file order, needs first
+
+        order = {spec.id: n for n, spec in enumerate(run_order(self.pipeline))}
         items.sort(key=lambda i: order.get(i.spec.id, -1) if isinstance(i, CheckItem) else -1)
         return result
 

@@ -85,7 +85,7 @@ def blocked_by(spec: CheckSpec, pipeline: Pipeline, verdicts: Mapping[str, str],
             if verdict is None and strict:
                 return (f"blocked: needs {ref!r}, and {need.id} did not run in this session "
                         "(deselected or not reached); production is only touched after "
-                        "every gate before it ran and passed")
+                        "every other gate ran and passed")
             if verdict is not None and verdict != PASSED:
                 return f"blocked: needs {ref!r}, and {need.id} {verdict}"
     return None

@@ -70,11 +70,21 @@ class Environment:
         return current, self.state.entry(data.get("verified"), data)
 
     def mark_verified(self) -> None:
+        """Record the current release as verified, once it shows that it still serves.
+
+        A release that died, or was replaced behind our back, after its checks
+        passed must not become the release every later rollback returns to.
+        """
         with self.lock():
-            current = self.state.load().get("current")
-            if current is None:
+            data = self.state.load()
+            entry = self.state.entry(data.get("current"), data)
+            if entry is None:
                 raise EnvError(f"{self.name}: nothing is deployed, so nothing can be verified")
-            self.state.set_status(current, VERIFIED)
+            problem = self._not_serving(entry)
+            if problem:
+                raise EnvError(f"{self.name}: {entry['release']} passed its checks but "
+                               f"{problem}; it is NOT marked verified")
+            self.state.set_status(entry["release"], VERIFIED)
 
     def metrics(self) -> dict[str, float]:
         failures = self._health_failures
@@ -88,11 +98,15 @@ class Environment:
 
     def healthy(self) -> bool:
         """Whether monitoring saw no more consecutive failures than allowed."""
-        return self.metrics()["health_failures"] <= self.options["health_failures_allowed"]
+        return bool(self.metrics()["health_failures"] <= self.options["health_failures_allowed"])
 
     # -- shared parts -------------------------------------------------------
     def _serving(self, entry: dict[str, Any]) -> bool:
         return True
+
+    def _not_serving(self, entry: dict[str, Any]) -> str:
+        """Why `entry` is not (provably) the release serving now; "" when it is."""
+        return ""
 
     def _probe(self) -> tuple[bool, str]:
         raise NotImplementedError

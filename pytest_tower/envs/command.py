@@ -1,6 +1,10 @@
 """The `command` strategy: the user's own deploy, health, rollback and stop commands.
 
 Every step is fail-closed through runner.run_tool (exit code, timeout).
+A health check only shows that *something* answers at the url; `release_check`
+(a URL path or a command whose answer must name the release, `{release}` by
+default) shows that it is the release just deployed, or rolled back to. Without
+it a deployment and a rollback are recorded as not confirmed, and say so.
 Secrets come from environment variables (`{env:NAME}`); every value read that
 way is masked as *** in every message, log line, state entry and result, and
 no exception that saw the raw command is ever chained to one we raise.
@@ -17,7 +21,7 @@ from urllib.parse import urlsplit
 
 from pytest_tower.envs.base import Environment, artifact_facts, elapsed
 from pytest_tower.envs.model import DeployError, Deployment, EnvError, RollbackError, RollbackResult
-from pytest_tower.envs.procs import free_port, interrupts_raise, probe, wait_healthy
+from pytest_tower.envs.procs import fetch, free_port, interrupts_raise, probe, wait_healthy
 from pytest_tower.envs.state import DEPLOYED, FAILED, ROLLED_BACK, now
 from pytest_tower.model import ToolError
 from pytest_tower.runner import run_tool, tail
@@ -42,6 +46,7 @@ class CommandEnvironment(Environment):
         super().__init__(*args)
         self._secrets: set[str] = set()
         self._values: dict[str, str] = {}
+        self._serving_now: dict[str, Any] | None = None  # what the monitor expects to see
 
     def mask(self, text: str) -> str:
         return mask(text, self._secrets)
@@ -63,12 +68,13 @@ class CommandEnvironment(Environment):
                             "{port}": str(port), "{env}": self.name}
             entry: dict[str, Any] = {"release": release, "status": DEPLOYED, "started": now(),
                                      **artifact_facts(artifact), "log_path": str(log),
-                                     "pid": None, "port": port, "url": ""}
+                                     "pid": None, "port": port, "url": "",
+                                     "confirmed": bool(self.options["release_check"])}
             message = ""
             try:
                 entry["url"] = self.mask(self._fill(self.options["url"]))
                 self._step("deploy", self.options["deploy"], log)
-                self._wait_healthy(log)
+                self._wait_ready(entry)
             except BaseException as exc:
                 self.state.record({**entry, "status": FAILED,
                                    "reason": self.mask(_first(exc))}, current=False)
@@ -111,19 +117,20 @@ class CommandEnvironment(Environment):
                 problem = "there is no earlier verified release"
             elif not self.options["rollback"]:
                 problem = "no rollback command is configured"
-            else:
+            if target is not None and not problem:
                 try:
                     self._roll_to(target, current["release"], Path(current["log_path"]))
                 except (_StepFailed, EnvError) as exc:
                     problem = str(exc)
-            if problem:
+            if problem or target is None:
                 raise RollbackError(self.mask(
                     f"{self.name} could not roll back from {current['release']} ({reason}): "
                     f"{problem}. {current['release']} may STILL BE SERVING."))
             self.state.set_status(current["release"], ROLLED_BACK, reason=self.mask(reason))
             self.rollback_seconds = elapsed(began)
             return RollbackResult(self.name, current["release"], target["release"],
-                                  round(self.rollback_seconds, 3), self.mask(reason))
+                                  round(self.rollback_seconds, 3), self.mask(reason),
+                                  confirmed=bool(self.options["release_check"]))
 
     def _roll_to(self, target: dict[str, Any], failed: str, log: Path) -> None:
         self._values.update({"{previous_release}": target["release"], "{release}": failed,
@@ -131,7 +138,7 @@ class CommandEnvironment(Environment):
         if target.get("port"):
             self._values["{port}"] = str(target["port"])
         self._step("rollback", self.options["rollback"], log)
-        self._wait_healthy(log)
+        self._wait_ready(target)
         self.state.set_current(target["release"])
         self._watch()
 
@@ -147,12 +154,74 @@ class CommandEnvironment(Environment):
                 return
             raise EnvError(f"{self.name}: the stop command failed: {message}")
 
-    def _wait_healthy(self, log: Path) -> None:
-        ok, why = wait_healthy(self._probe, self.options["health_timeout"])
+    def _wait_ready(self, entry: dict[str, Any]) -> None:
+        """Wait until the target is healthy and, with release_check, names `entry`."""
+        def ready() -> tuple[bool, str]:
+            ok, why = self._health()
+            if ok and self.options["release_check"]:
+                ok, why = self._confirm(entry)
+                why = why if ok else f"healthy, but {why}"
+            return ok, why
+
+        ok, why = wait_healthy(ready, self.options["health_timeout"])
         if not ok:
             raise _StepFailed(self.mask(f"health check: {why}"))
+        self._serving_now = entry
 
     def _probe(self) -> tuple[bool, str]:
+        """The monitor's probe: healthy, and still the release this run put there."""
+        ok, why = self._health()
+        if ok and self.options["release_check"] and self._serving_now is not None:
+            return self._confirm(self._serving_now)
+        return ok, why
+
+    def _not_serving(self, entry: dict[str, Any]) -> str:
+        if not self.options["release_check"] or not self._values:
+            return ""
+        ok, why = self._confirm(entry)
+        return "" if ok else self.mask(why)
+
+    def _confirm(self, entry: dict[str, Any]) -> tuple[bool, str]:
+        """Whether release_check's answer names entry's release (release_expect)."""
+        check = self.options["release_check"]
+        expected = self._expected(entry)
+        if not expected:
+            return False, (f"release_expect {self.options['release_expect']!r} is empty for "
+                           f"{entry['release']} (a wheel's version comes from its file name)")
+        if isinstance(check, str):
+            where = check
+            try:
+                url = self._fill(self.options["url"]).rstrip("/") + check
+            except EnvError as exc:
+                return False, str(exc)
+            host = urlsplit(url).hostname or ""
+            status, said = fetch(url, loopback=host in ("127.0.0.1", "localhost", "::1"))
+            if status != 200:
+                return False, self.mask(f"release_check {check} answered "
+                                        f"{f'HTTP {status}' if status else said}")
+        else:
+            where = " ".join(check)
+            try:
+                said = self._step("release_check", check, None, {"{expected}": expected})
+            except (_StepFailed, EnvError) as exc:
+                return False, self.mask(str(exc))
+        if names(said, expected):
+            return True, f"release_check names {expected}"
+        shown = " ".join(said.split())[:80] or "nothing"
+        return False, self.mask(f"release_check {where} does not name {expected!r} "
+                                f"(it answered {shown!r}): another release is serving")
+
+    def _expected(self, entry: dict[str, Any]) -> str:
+        values = {"{release}": str(entry.get("release", "")),
+                  "{version}": str(entry.get("version", "")),
+                  "{sha256}": str(entry.get("sha256", ""))}
+        text = self.options["release_expect"]
+        for key, value in values.items():
+            text = text.replace(key, value)
+        return text.strip() if all(v for k, v in values.items()
+                                   if k in self.options["release_expect"]) else ""
+
+    def _health(self) -> tuple[bool, str]:
         health = self.options["health"]
         try:
             if isinstance(health, str):
@@ -166,9 +235,11 @@ class CommandEnvironment(Environment):
             return False, self.mask(str(exc))
 
     # -- commands -----------------------------------------------------------
-    def _step(self, step: str, template: list[str], log: Path | None) -> None:
-        """Run one step with placeholders filled; a failure becomes a masked _StepFailed."""
-        argv = [self._fill(a) for a in template]
+    def _step(self, step: str, template: list[str], log: Path | None,
+              extra: dict[str, str] | None = None) -> str:
+        """Run one step with placeholders filled; its stdout. A failure becomes a masked
+        _StepFailed."""
+        argv = [self._fill(a, extra) for a in template]
         env = {k: self._fill(v) for k, v in self.options["env"].items()}
         failure = ""
         try:
@@ -181,8 +252,9 @@ class CommandEnvironment(Environment):
             raise _StepFailed(failure)
         self._log(log, f"$ {self.mask(' '.join(argv))}\n{self.mask(run.stdout)}"
                   f"{self.mask(run.stderr)}")
+        return run.stdout
 
-    def _fill(self, text: str) -> str:
+    def _fill(self, text: str, extra: dict[str, str] | None = None) -> str:
         def secret(match: re.Match[str]) -> str:
             import os
 
@@ -194,7 +266,7 @@ class CommandEnvironment(Environment):
             return value
 
         text = _SECRET.sub(secret, text)
-        for key, value in self._values.items():
+        for key, value in {**self._values, **(extra or {})}.items():
             text = text.replace(key, value)
         return text
 
@@ -203,6 +275,12 @@ class CommandEnvironment(Environment):
             log.parent.mkdir(parents=True, exist_ok=True)
             with open(log, "a", encoding="utf-8") as fh:
                 fh.write(self.mask(text).rstrip() + "\n")
+
+
+def names(said: str, expected: str) -> bool:
+    """Whether `said` holds `expected` as a token of its own: r2 is not in r21 or 0.r2."""
+    pattern = rf"(?<![\w.-]){re.escape(expected)}(?![\w-]|\.\w)"
+    return re.search(pattern, said) is not None
 
 
 def _first(exc: BaseException) -> str:

@@ -9,6 +9,7 @@ a failed or interrupted deploy leaves it untouched.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -45,7 +46,7 @@ class LocalEnvironment(Environment):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self._procs: dict[int, subprocess.Popen[bytes]] = {}
-        self._logs: list[tuple[Path, int]] = []
+        self._logs: dict[Path, int] = {}  # log file -> where this run's part of it begins
         self._url = ""
 
     # -- deploy -------------------------------------------------------------
@@ -60,7 +61,7 @@ class LocalEnvironment(Environment):
             entry: dict[str, Any] = {"release": release, "status": DEPLOYED, "started": now(),
                                      "dir": str(folder), **artifact_facts(artifact),
                                      "log_path": str(folder / "app.log"), "pid": None,
-                                     "port": None, "url": ""}
+                                     "port": None, "url": "", "confirmed": True}
             previous = self.state.entry(self.state.load().get("current"))
             try:
                 step = time.monotonic()
@@ -100,19 +101,32 @@ class LocalEnvironment(Environment):
             argv[0], self.root)
         if exe is None:
             raise _Unhealthy(f"{argv[0]!r} is neither in the release's venv nor on PATH")
+        foreign = foreign_python(exe, bin_dir)
+        if foreign:
+            raise _Unhealthy(
+                f"the command runs {exe}, a Python program of {foreign}, not of the release's "
+                f"venv ({bin_dir.parent}): it would import the app from there, not from the "
+                f"deployed wheel. Name it bare ({Path(exe).name}, or python -m ...) so the "
+                "release's own interpreter runs it")
         env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
                "VIRTUAL_ENV": str(folder / "venv"),
+               # a print() to a log file is block-buffered: app_errors would miss it
+               "PYTHONUNBUFFERED": "1",
                "TOWER_RELEASE": self._marker(entry).partition("=")[2],
                **{k: _fill(v, fill) for k, v in self.options["env"].items()}}
         env.pop("PYTHONHOME", None)
+        if "PYTHONPATH" not in self.options["env"]:
+            env.pop("PYTHONPATH", None)  # the checkout's code must not stand in for the wheel's
         log = Path(entry["log_path"])
         offset = log.stat().st_size if log.exists() else 0
+        extra = log_files(argv, [_fill(f, fill) for f in self.options["log_files"]], folder)
         step = time.monotonic()
         proc = start([exe, *argv[1:]], cwd=folder, env=env, log_path=log)
         self._procs[proc.pid] = proc
         url = f"http://{_url_host(self.options['host'])}:{port}"
         entry.update(pid=proc.pid, port=port, url=url, started=now())
-        self._logs.append((log, offset))
+        for path in (log, *extra):
+            self._logs.setdefault(path, offset if path == log else _size(path))
         self.timings["start"] = elapsed(step)
         step = time.monotonic()
         ok, why = wait_healthy(lambda: probe(url + self.options["health"]),
@@ -121,6 +135,13 @@ class LocalEnvironment(Environment):
         if not ok:
             raise _Unhealthy(f"{why}\n{entry['release']} log ({log}):\n"
                              + _indent(read_tail(log, start=offset)))
+        unseen = [str(p) for p in extra if not p.is_file()]
+        if unseen:
+            raise _Unhealthy(
+                f"the release is healthy but never created its log file {', '.join(unseen)}: "
+                "app_errors counts the errors logged there, and would count none. Fix "
+                "`log_files` (paths are relative to the release folder; {release_dir} and "
+                "{state} are filled in) or the app's logging configuration")
         self._url = url
 
     def _recover(self, previous: dict[str, Any] | None) -> str:
@@ -172,7 +193,7 @@ class LocalEnvironment(Environment):
             self.rollback_seconds = elapsed(began)
             self._watch()
             return RollbackResult(self.name, current["release"], target["release"],
-                                  round(self.rollback_seconds, 3), reason)
+                                  round(self.rollback_seconds, 3), reason, confirmed=True)
 
     # -- processes ----------------------------------------------------------
     def stop(self) -> None:
@@ -183,7 +204,7 @@ class LocalEnvironment(Environment):
             raise DeployError(f"{self.name}: processes {left} did not stop (even on SIGKILL)")
 
     def metrics(self) -> dict[str, float]:
-        errors = sum(count_errors(log, offset) for log, offset in self._logs)
+        errors = sum(count_errors(log, offset) for log, offset in self._logs.items())
         return {**super().metrics(), "app_errors": float(errors)}
 
     def _probe(self) -> tuple[bool, str]:
@@ -191,7 +212,13 @@ class LocalEnvironment(Environment):
 
     def _serving(self, entry: dict[str, Any]) -> bool:
         pid = entry.get("pid")
-        return bool(pid) and alive(pid) and has_marker(pid, self._marker(entry))
+        return isinstance(pid, int) and pid > 0 and alive(pid) and has_marker(
+            pid, self._marker(entry))
+
+    def _not_serving(self, entry: dict[str, Any]) -> str:
+        if self._serving(entry):
+            return ""
+        return f"its process ({entry.get('pid')}) is no longer running"
 
     def _halt(self, entry: dict[str, Any]) -> None:
         """Stop a release's process if it is (still) ours to stop."""
@@ -224,6 +251,57 @@ class LocalEnvironment(Environment):
         for folder in numbered[:-self.options["keep_releases"]]:
             if folder.name not in keep:
                 shutil.rmtree(folder, ignore_errors=True)
+
+
+# Server options that send the app's error log to a file instead of stdout/stderr.
+_LOG_FLAGS = ("--error-logfile", "--error-log", "--log-file")
+
+
+def log_files(argv: list[str], configured: list[str], cwd: Path) -> list[Path]:
+    """Files besides stdout/stderr where the app logs: `log_files`, and the error log
+    file a gunicorn-style command line names (`--error-logfile FILE`, not "-")."""
+    found = list(configured)
+    for i, arg in enumerate(argv):
+        flag, eq, value = arg.partition("=")
+        if flag in _LOG_FLAGS:
+            value = value if eq else (argv[i + 1] if i + 1 < len(argv) else "-")
+            if value not in ("-", ""):
+                found.append(value)
+    return list(dict.fromkeys(cwd / f for f in found))
+
+
+_PYTHON = re.compile(r"python[0-9.]*")
+
+
+def foreign_python(exe: str, bin_dir: Path) -> str:
+    """The interpreter `exe` runs if it is a Python outside the release venv, else "".
+
+    A dev venv's gunicorn (`.venv/bin/gunicorn`) or `/usr/bin/python3 -m ...`
+    would serve whatever copy of the app that Python sees.
+    """
+    path = Path(exe)
+    if path.parent.resolve() == bin_dir.resolve():
+        return ""
+    if _PYTHON.fullmatch(path.name):
+        return str(path)
+    try:
+        with open(path, "rb") as fh:
+            first = fh.readline(300).decode("utf-8", "replace")
+    except OSError:
+        return ""
+    words = first[2:].split() if first.startswith("#!") else []
+    if not words or words[0].endswith("/env"):
+        return ""  # no shebang, or `env python3`: found on PATH, the release's bin first
+    interpreter = Path(words[0])
+    inside = interpreter.parent.resolve() == bin_dir.resolve()
+    return "" if inside or not _PYTHON.fullmatch(interpreter.name) else str(interpreter)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _fill(text: str, values: dict[str, str]) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+UNCONFIRMED = " (health ok; the release was not verified by the target: set release_check)"
+
 
 @dataclass
 class Deployment:
@@ -22,6 +24,10 @@ class Deployment:
     log_path: str
     pid: int | None = None
     port: int | None = None
+    # Whether the target itself showed that this release serves (local: our own
+    # process on its own port; command: `release_check`), not only that "something
+    # answered the health check".
+    confirmed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -41,13 +47,14 @@ class RollbackResult:
     to_release: str | None
     seconds: float
     reason: str
+    confirmed: bool = False  # the target showed that to_release serves again
 
     def __str__(self) -> str:
         if self.to_release is None:
             return (f"{self.env} kept {self.from_release} (on_failure = \"keep\"): "
                     f"{self.reason}")
-        return (f"{self.env} rolled back from {self.from_release} to {self.to_release}: "
-                f"{self.reason}")
+        return (f"{self.env} rolled back from {self.from_release} to {self.to_release}"
+                f"{'' if self.confirmed else UNCONFIRMED}: {self.reason}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

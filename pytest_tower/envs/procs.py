@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -20,7 +21,20 @@ import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
-ERROR_MARKERS = (" ERROR ", "[ERROR]", "Traceback (most recent call last)")
+# An error-or-worse line in the log formats servers and apps really use. The level
+# must stand as a field of its own, so "0 errors" or "ErrorBoundary" is not one.
+_LEVEL = r"(?:ERROR|CRITICAL|FATAL|EMERG(?:ENCY)?|ALERT|PANIC)"
+ERROR_LINE = re.compile("|".join((
+    rf"^\s*{_LEVEL}:",                    # logging's default: ERROR:name:message
+    r"\[(?:[\w.-]+:)?\s*(?i:error|err|critical|crit|fatal|emerg|alert|panic)\s*\]",
+    # gunicorn [ERROR] [CRITICAL], nginx [error], Apache [core:error], structlog [error  ]
+    rf"(?:^|[\s|,;-]){_LEVEL}(?=[\s|,;:-]|$)",  # "2024-.. ERROR name", "- ERROR -"
+    r"\b(?i:level|lvl|severity|levelname)=\"?(?i:error|err|critical|crit|fatal|panic"
+    r"|emerg|alert)\b",                  # logfmt: level=error
+    r'"(?i:level|lvl|severity|levelname|log\.level)"\s*:\s*"(?i:error|err|critical|crit'
+    r'|fatal|panic|emerg|alert)"',        # JSON: "level": "error"
+    r"Traceback \(most recent call last\)",
+)))
 _LOOPBACK = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
@@ -105,6 +119,19 @@ def probe(url: str, timeout: float = 2.0, *, loopback: bool = True) -> tuple[boo
         return False, f"no answer ({reason})"
 
 
+def fetch(url: str, timeout: float = 2.0, *, loopback: bool = True,
+          limit: int = 65536) -> tuple[int, str]:
+    """GET url: (HTTP status, the start of the body); (0, what happened) on no answer."""
+    opener = _LOOPBACK if loopback else urllib.request.build_opener()
+    try:
+        with opener.open(url, timeout=timeout) as response:
+            return int(response.status), response.read(limit).decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        return int(exc.code), ""
+    except (OSError, ValueError) as exc:
+        return 0, f"no answer ({getattr(exc, 'reason', exc)})"
+
+
 def wait_healthy(check: Callable[[], tuple[bool, str]], timeout: float,
                  exited: Callable[[], int | None] = lambda: None) -> tuple[bool, str]:
     """Poll `check` until it passes, the process exits, or timeout: (ok, last result)."""
@@ -141,15 +168,24 @@ def read_tail(path: Path, lines: int = 20, start: int = 0) -> str:
     return "\n".join(head + last) or "(empty log)"
 
 
+def is_error_line(line: str) -> bool:
+    """An ERROR/CRITICAL/FATAL record in a common log format, or a traceback's head."""
+    return ERROR_LINE.search(line) is not None
+
+
 def count_errors(path: Path, start: int = 0) -> int:
-    """Lines from byte `start` on that show an error or an unhandled exception."""
+    """Lines from byte `start` on that show an error or an unhandled exception.
+
+    A file now shorter than `start` was rotated or truncated: it is read whole.
+    """
     try:
         with open(path, "rb") as fh:
-            fh.seek(start)
+            if os.fstat(fh.fileno()).st_size >= start:
+                fh.seek(start)
             text = fh.read().decode("utf-8", "replace")
     except OSError:
         return 0
-    return sum(1 for line in text.splitlines() if any(m in line for m in ERROR_MARKERS))
+    return sum(1 for line in text.splitlines() if is_error_line(line))
 
 
 class Monitor:

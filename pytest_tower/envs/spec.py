@@ -46,6 +46,9 @@ ENVIRONMENT_OPTIONS: dict[str, dict[str, Option]] = {
                           "Python running pytest-tower (offline); index: pip installs them",
                           default="inherit", choices=("inherit", "index")),
         "stop_timeout": Option("duration", "grace between SIGTERM and SIGKILL", default=10.0),
+        "log_files": Option("str_list", "files the app logs to besides stdout/stderr "
+                            "(relative to the release folder; {release_dir} {state}); "
+                            "app_errors counts them too", default=[]),
     },
     COMMAND: {
         **_COMMON,
@@ -57,6 +60,12 @@ ENVIRONMENT_OPTIONS: dict[str, dict[str, Option]] = {
                          default="/healthz"),
         "url": Option("str", "where the environment serves; {port} is filled in",
                       default="http://127.0.0.1:{port}"),
+        "release_check": Option("health", "a URL path (appended to url) or a command (stdout; "
+                                "{expected} is filled in) whose answer must name the release "
+                                "(release_expect): proves which release serves after a deploy "
+                                "or rollback", default=None),
+        "release_expect": Option("str", "what release_check's answer must contain: "
+                                 "{release} {version} {sha256}", default="{release}"),
         "timeout": Option("duration", "how long each command may run", default=120.0),
     },
 }

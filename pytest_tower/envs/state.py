@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_tower.atomic import write_json_atomic
-from pytest_tower.envs.model import EnvLockedError
+from pytest_tower.envs.model import EnvError, EnvLockedError
 
 DEPLOYED, VERIFIED, ROLLED_BACK, FAILED = "deployed", "verified", "rolled-back", "failed"
 
@@ -36,11 +36,23 @@ class EnvState:
         self.path = folder / "state.json"
 
     def load(self) -> dict[str, Any]:
+        """The record; one that cannot be read is an EnvError, never a guess."""
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {"next": 1, "current": None, "verified": None, "history": []}
-        return data
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise EnvError(f"cannot read {self.path}: {exc}. It records which release serves "
+                           "and which was verified; restore it, or delete the folder "
+                           f"{self.folder} (and stop what it ran) to start afresh") from None
+        history = data.get("history") if isinstance(data, dict) else None
+        if not isinstance(history, list) or not all(
+                isinstance(e, dict) and isinstance(e.get("release"), str) for e in history):
+            raise EnvError(f"{self.path} is not a state record pytest-tower wrote (no valid "
+                           f"history): restore it, or delete the folder {self.folder} (and "
+                           "stop what it ran) to start afresh")
+        result: dict[str, Any] = data
+        return result
 
     def save(self, data: dict[str, Any]) -> None:
         write_json_atomic(self.path, data)

@@ -41,6 +41,28 @@ def app(environ, start_response):
         return [b"sick on purpose"]
     return _real_app(environ, start_response)
 """,
+    # Logs errors the ways apps really do (F1): logging's default format on stderr,
+    # CRITICAL, and JSON / logfmt lines in a file named by $APP_LOG_FILE.
+    "logs": """
+import logging as _logging, os as _os
+_real_app = app
+def app(environ, start_response):
+    if environ.get("PATH_INFO") == "/log":
+        _logging.basicConfig()
+        _log = _logging.getLogger("billing")
+        _log.error("database connection lost, request dropped")
+        _log.critical("data corruption detected")
+        print("ERROR: a print() to stdout, never flushed")
+        with open(_os.environ["APP_LOG_FILE"], "a") as _fh:
+            _fh.write('{"level": "error", "msg": "payment failed"}\\n')
+            _fh.write('ts=1 level=fatal msg="queue gone"\\n')
+            _fh.write('{"level": "info", "msg": "0 errors in the error budget"}\\n')
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"logged"]
+    if environ.get("PATH_INFO") == "/boom":
+        raise RuntimeError("boom on purpose")
+    return _real_app(environ, start_response)
+""",
     # Boots slowly: says it started (a file named by $TASKTOWER_MARKER), then sleeps.
     "slow": """
 import os as _os, time as _time
@@ -115,3 +137,33 @@ def kill_recorded(state_folder: Path) -> None:
 
 def gone(pid: int) -> bool:
     return not group_members(pid)
+
+
+WHEEL_PROJECT = """\
+[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+
+[project]
+name = "{name}"
+version = "{version}"
+
+[tool.hatch.build.targets.wheel]
+only-include = {include}
+"""
+
+
+def build_wheel(folder: Path, name: str, files: dict[str, str], include: list[str],
+                version: str = "0.2") -> Path:
+    """A wheel of distribution `name` holding only `include` of `files` (hatchling, offline)."""
+    src = folder / f"src-{name}-{version}"
+    for path, text in {**files, "pyproject.toml": WHEEL_PROJECT.format(
+            name=name, version=version, include=json.dumps(include))}.items():
+        (src / path).parent.mkdir(parents=True, exist_ok=True)
+        (src / path).write_text(text)
+    out = folder / "wheels"
+    out.mkdir(exist_ok=True)
+    proc = subprocess.run([sys.executable, "-c", BUILD, str(out), str(src)],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return out / proc.stdout.split()[-1]

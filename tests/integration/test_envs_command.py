@@ -15,11 +15,13 @@ import pytest
 
 from pytest_tower.envs import (
     DeployError,
+    EnvError,
     RollbackError,
     open_environment,
     parse_environment,
 )
-from pytest_tower.envs.command import mask
+from pytest_tower.envs.command import mask, names
+from pytest_tower.envs.procs import free_port
 from tests.integration.envkit import get
 
 SECRET = "tok-3f9a1c77e2-do-not-print"
@@ -27,12 +29,16 @@ SECRET = "tok-3f9a1c77e2-do-not-print"
 SERVE = """
 import http.server, sys
 healthy = sys.argv[2] == "1"
+release = sys.argv[3] if len(sys.argv) > 3 else "?"
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         ok = self.path != "/healthz" or healthy
         self.send_response(200 if ok else 500)
         self.end_headers()
-        self.wfile.write(b"ok" if ok else b"sick")
+        if self.path == "/version":
+            self.wfile.write(f"release {release}".encode())
+        else:
+            self.wfile.write(b"ok" if ok else b"sick")
     def log_message(self, *args):
         pass
 http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
@@ -46,7 +52,7 @@ echo "stderr sees the token too: $4" >&2
 case "$1" in *fails*) echo "cannot deploy (token $4)" >&2; exit 3 ;; esac
 case "$1" in *slow*) sleep 30 ;; esac
 case "$1" in *broken*) healthy=0 ;; *) healthy=1 ;; esac
-nohup "{python}" "$here/serve.py" "$3" "$healthy" > /dev/null 2>&1 &
+nohup "{python}" "$here/serve.py" "$3" "$healthy" "$2" > /dev/null 2>&1 &
 echo $! > "$here/run/current.pid"
 echo $! >> "$here/run/all.pids"
 """
@@ -55,13 +61,29 @@ ROLLBACK = """
 here=$(cd "$(dirname "$0")" && pwd)
 echo "rolling back to $1"
 [ -f "$here/run/current.pid" ] && kill "$(cat "$here/run/current.pid")" 2>/dev/null
-nohup "{python}" "$here/serve.py" "$2" 1 > /dev/null 2>&1 &
+nohup "{python}" "$here/serve.py" "$2" 1 "$1" > /dev/null 2>&1 &
 echo $! > "$here/run/current.pid"
 echo $! >> "$here/run/all.pids"
 """
 STOP = """
 here=$(cd "$(dirname "$0")" && pwd)
 kill "$(cat "$here/run/current.pid")"
+"""
+# sticky.sh RELEASE PORT: starts the release beside whatever holds the port (it then
+# dies silently: the old release keeps answering), and exits 0 like many deploy scripts.
+STICKY = """
+here=$(cd "$(dirname "$0")" && pwd)
+nohup "{python}" "$here/serve.py" "$2" 1 "$1" > /dev/null 2>&1 &
+echo $! >> "$here/run/all.pids"
+sleep 0.3
+"""
+PRETEND = """
+echo "rolling back to $1 (pretend)"
+"""
+WHOAMI = """
+exec "{python}" -c "import sys, urllib.request as u; \
+print(u.build_opener(u.ProxyHandler({{}})).open('http://127.0.0.1:' + sys.argv[1] + \
+'/version', timeout=2).read().decode())" "$1"
 """
 HEALTH = """
 exec "{python}" -c "import sys, urllib.request as u; \\
@@ -77,7 +99,8 @@ def project(tmp_path, monkeypatch):
     (tmp_path / "run").mkdir()
     (tmp_path / "serve.py").write_text(SERVE)
     for name, body in (("deploy", DEPLOY), ("rollback", ROLLBACK), ("stop", STOP),
-                       ("health", HEALTH)):
+                       ("health", HEALTH), ("sticky", STICKY), ("pretend", PRETEND),
+                       ("whoami", WHOAMI)):
         script = tmp_path / f"{name}.sh"
         script.write_text("#!/bin/sh\n" + textwrap.dedent(body).replace("{python}",
                                                                           sys.executable)
@@ -193,3 +216,194 @@ def test_secret_never_appears_in_any_output(project, capfd) -> None:
 
 def test_mask_replaces_longest_secret_first() -> None:
     assert mask("a=abc-long b=abc", ["abc", "abc-long", ""]) == "a=*** b=***"
+
+
+def sticky(project: Path, port: int = 0, **options):
+    """Deploys that never replace what holds the port, at one fixed url (F14)."""
+    port = port or free_port()
+    return make(project, deploy=["./sticky.sh", "{release}", str(port)],
+                rollback=["./pretend.sh", "{previous_release}"],
+                url=f"http://127.0.0.1:{port}", health_timeout="2s", **options)
+
+
+def test_without_release_check_a_deploy_is_not_called_confirmed(project) -> None:
+    """Health only shows that something answers: r1 still serves after "deploying" r2."""
+    env = sticky(project)
+    first = env.deploy(project / "app-1.whl")
+    env.mark_verified()
+    second = env.deploy(project / "app-2.whl")
+    assert get(second.url + "/version") == (200, "release r1")
+    assert not first.confirmed and not second.confirmed
+    result = env.rollback("smoke failed")
+    assert not result.confirmed
+    assert "not verified by the target: set release_check" in str(result)
+
+
+@pytest.mark.parametrize("kind", ["url", "command"])
+def test_release_check_refuses_a_deploy_another_release_answers_for(project, kind) -> None:
+    port = free_port()
+    env = sticky(project, port, release_check="/version" if kind == "url" else [
+        "./whoami.sh", str(port)])
+    first = env.deploy(project / "app-1.whl")
+    assert first.confirmed
+    env.mark_verified()
+    with pytest.raises(DeployError) as failed:
+        env.deploy(project / "app-2.whl")
+    text = str(failed.value)
+    assert "deploy of r2 failed" in text and "does not name 'r2'" in text
+    assert "'release r1'" in text and "another release is serving" in text
+    # the pretend rollback "brings back" r1, which is what answers: confirmed, honestly
+    assert "back on the verified release r1" in text
+    assert env.current().release == "r1"
+
+
+def test_release_check_refuses_a_rollback_that_changed_nothing(project) -> None:
+    port = str(free_port())  # one url: the deploy replaces the server in place
+    env = make(project, release_check="/version", rollback=["./pretend.sh", "{previous_release}"],
+               deploy=["./deploy.sh", "{artifact}", "{release}", port, "x"],
+               url=f"http://127.0.0.1:{port}", health_timeout="1s")
+    env.deploy(project / "app-1.whl")
+    env.mark_verified()
+    env.deploy(project / "app-2.whl")
+    with pytest.raises(RollbackError) as failed:
+        env.rollback("smoke failed")
+    text = str(failed.value)
+    assert "does not name 'r1'" in text and "'release r2'" in text
+    assert "r2 may STILL BE SERVING" in text
+    assert json.loads((env.folder / "state.json").read_text())["current"] == "r2"
+    env.stop()
+
+
+def test_release_check_confirms_a_real_rollback_and_guards_verification(project) -> None:
+    env = make(project, release_check="/version")
+    env.deploy(project / "app-1.whl")
+    env.mark_verified()
+    second = env.deploy(project / "app-2.whl")
+    result = env.rollback("smoke failed")
+    assert result.confirmed and str(result).endswith(": smoke failed")
+    assert "not verified" not in str(result)
+    # r1 serves again, so r2 cannot be marked verified whatever its checks said
+    state = json.loads((env.folder / "state.json").read_text())
+    state["current"] = second.release
+    (env.folder / "state.json").write_text(json.dumps(state))
+    with pytest.raises(EnvError, match=r"r2 passed its checks but release_check /version does "
+                       r"not name 'r2'.*NOT marked verified"):
+        env.mark_verified()
+    env.stop()
+
+
+def test_release_expect_may_name_the_version_instead() -> None:
+    assert names("release r2\n", "r2") and names('{"release": "r2"}', "r2")
+    assert not names("release r21", "r2") and not names("r2.5", "r2")
+    assert not names("build-r2", "r2") and names("version 1.4.0.", "1.4.0")
+    assert not names("1.4.0rc1", "1.4.0") and not names("1.4.0.1", "1.4.0")
+
+
+GATE_PROJECT = {
+    "pyproject.toml": '[build-system]\nrequires = ["hatchling"]\nbuild-backend = '
+                      '"hatchling.build"\n[project]\nname = "envapp"\nversion = "0.1"\n',
+    "envapp/__init__.py": "app = None\n",
+}
+
+
+def gate_project(pytester: pytest.Pytester, project: Path) -> None:
+    """The envapp project and the fixture's scripts, in pytester's folder."""
+    for name, text in GATE_PROJECT.items():
+        (pytester.path / name).parent.mkdir(parents=True, exist_ok=True)
+        (pytester.path / name).write_text(text)
+    for script in ("deploy.sh", "stop.sh", "serve.py"):
+        (pytester.path / script).write_text((project / script).read_text())
+        (pytester.path / script).chmod(0o755)
+    (pytester.path / "run").mkdir()
+
+
+def kill_started(folder: Path) -> None:
+    pids = folder / "run" / "all.pids"
+    for pid in (pids.read_text().split() if pids.exists() else []):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(pid), signal.SIGKILL)
+
+
+@pytest.mark.parametrize("release_check", [False, True])
+def test_the_gate_says_whether_the_target_confirmed_the_release(
+        pytester: pytest.Pytester, project: Path, release_check: bool) -> None:
+    """Without release_check the report never claims more than "health ok" (F14)."""
+    gate_project(pytester, project)
+    port = free_port()
+    (pytester.path / "gates.toml").write_text(textwrap.dedent(f"""\
+        [build.package]
+        isolated = false
+
+        [environments.staging]
+        strategy = "command"
+        deploy = ["./deploy.sh", "{{artifact}}", "{{release}}", "{port}", "x"]
+        stop = ["./stop.sh"]
+        url = "http://127.0.0.1:{port}"
+        {'release_check = "/version"' if release_check else ''}
+
+        [smoke.files]
+        required = ["pyproject.toml"]
+        environment = "staging"
+        """))
+    try:
+        result = pytester.runpytest("--tower", "--tower-report=r.json")
+    finally:
+        kill_started(pytester.path)
+    out = result.stdout.str()
+    assert result.ret == 0, out
+    unconfirmed = "(health ok; the release was not verified by the target: set release_check)"
+    staging = json.loads((pytester.path / "r.json").read_text())["environments"][0]
+    assert staging["confirmed"] is release_check
+    if release_check:
+        assert "staging: deployed r1\n" in out and "staging: verified r1\n" in out
+        assert unconfirmed not in out
+    else:
+        assert f"staging: deployed r1 {unconfirmed}" in out
+        assert f"staging: verified r1 {unconfirmed}" in out
+
+
+@pytest.mark.parametrize(("security", "xdist"), [("pyproject.toml", False),
+                                                  ("pyproject.toml", True),
+                                                  ("SECURITY.md", False)])
+def test_production_waits_for_every_gate_even_later_in_the_file(
+        pytester: pytest.Pytester, project: Path, security: str, xdist: bool) -> None:
+    """Production's check stands before [security.files] in the file: it runs after it,
+    and production is deployed only if it passed (F4)."""
+    gate_project(pytester, project)
+    port = free_port()
+    (pytester.path / "gates.toml").write_text(textwrap.dedent(f"""\
+        [build.package]
+        isolated = false
+
+        [environments.production]
+        strategy = "command"
+        deploy = ["./deploy.sh", "{{artifact}}", "{{release}}", "{port}", "x"]
+        url = "http://127.0.0.1:{port}"
+        release_check = "/version"
+
+        [release.smoke]
+        tool = "files"
+        required = ["pyproject.toml"]
+        environment = "production"
+
+        [security.files]
+        required = ["{security}"]
+        """))
+    try:
+        result = pytester.runpytest("--tower", "--tower-promote", "--tower-report=r.json",
+                                    *(["-n", "2"] if xdist else []))
+    finally:
+        kill_started(pytester.path)
+    out = result.stdout.str()
+    checks = json.loads((pytester.path / "r.json").read_text())["checks"]
+    verdicts = {c["id"].split("::", 1)[1]: c["verdict"] for c in checks}
+    if security == "SECURITY.md":
+        assert result.ret == 1 and verdicts["release::smoke"] == "blocked"
+        assert ("production: not deployed: security::files did not pass (failed); production "
+                "is only deployed when every other gate passed") in out
+        assert not (pytester.path / "run" / "all.pids").exists()  # deploy.sh never ran
+    else:
+        assert result.ret == 0, out
+        assert "production: deployed r1\n" in out and "production: verified r1\n" in out
+        if not xdist:
+            assert out.index("security::files") < out.index("release::smoke")

@@ -21,14 +21,18 @@ from pytest_tower.envs import (
     open_environment,
     parse_environment,
 )
+from pytest_tower.envs.install import install_release
+from pytest_tower.model import ToolError
 from tests.integration.envkit import (
     COMMAND,
     build_variants,
+    build_wheel,
     get,
     gone,
     kill_recorded,
     marked_processes,
 )
+from tests.integration.venvs import make_venv
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -36,7 +40,8 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def wheels(tmp_path_factory):
     return build_variants(tmp_path_factory.mktemp("wheels"), {
-        "good": "", "boom": "boom", "crash": "crash", "sick": "sick", "slow": "slow"})
+        "good": "", "boom": "boom", "crash": "crash", "sick": "sick", "slow": "slow",
+        "logs": "logs"})
 
 
 def table(**options):
@@ -195,6 +200,148 @@ def test_second_run_waits_for_the_lock_or_fails_clearly(make_env, wheels) -> Non
     assert done["d"].release == "r1" and get(done["d"].url + "/healthz")[0] == 200
 
 
+def test_app_errors_counts_common_log_formats_and_log_files(make_env, wheels,
+                                                            monkeypatch) -> None:
+    """logging's default ERROR:name:msg, CRITICAL, an unflushed print(), JSON and logfmt
+    lines in a file, and gunicorn's --error-logfile (found in the command line) all
+    count (F1)."""
+    monkeypatch.delenv("PYTHONUNBUFFERED", raising=False)  # the release sets it itself
+    env = make_env(command=COMMAND + " --error-logfile {release_dir}/gunicorn-error.log",
+                   log_files=["{state}/app-file.log"],
+                   env={"APP_LOG_FILE": "{state}/app-file.log", "TASKTOWER_DB": "{state}/t.db"})
+    (env.folder / "app-file.log").parent.mkdir(parents=True, exist_ok=True)
+    (env.folder / "app-file.log").write_text('{"level": "error", "msg": "an older run"}\n')
+    deployed = env.deploy(wheels["logs"])
+    assert env.metrics()["app_errors"] == 0  # gunicorn's boot lines, an older run's errors
+    assert get(deployed.url + "/log") == (200, "logged")
+    assert env.metrics()["app_errors"] == 5
+    assert get(deployed.url + "/boom")[0] == 500  # gunicorn logs it to its error log file
+    assert env.metrics()["app_errors"] >= 6
+    assert "Error handling request" in (Path(deployed.log_path).parent
+                                        / "gunicorn-error.log").read_text()
+
+
+def test_a_log_file_the_release_never_writes_fails_the_deploy(make_env, wheels) -> None:
+    env = make_env(log_files=["logs/app.log"])
+    with pytest.raises(DeployError) as failed:
+        env.deploy(wheels["good"])
+    text = str(failed.value)
+    assert "never created its log file" in text and "releases/1/logs/app.log" in text
+    assert "app_errors counts the errors logged there" in text
+
+
+def test_a_wheel_without_code_is_refused(make_env, tmp_path) -> None:
+    """A metadata-only wheel would serve whatever copy of the app is around (F8)."""
+    empty = build_wheel(tmp_path, "envapp", {"envapp/__init__.py": "app = None\n"},
+                        include=["nothing_here"])
+    with pytest.raises(DeployError) as failed:
+        make_env().deploy(empty)
+    text = str(failed.value)
+    assert "holds no importable module (only envapp-0.2.dist-info/" in text
+    assert "could only run code from somewhere else" in text
+
+
+def test_inherit_never_serves_the_dev_copy_of_the_project(tmp_path) -> None:
+    """The dev venv has envapp 0.1 installed (pip install .); the new wheel of envapp
+    forgot that package: importing it in the release fails, dependencies still come (F8)."""
+    dev = make_venv(tmp_path / "dev", {"envapp": ""}, version="0.1")
+    dev_site = subprocess.run([str(dev), "-c", "import sysconfig; print(sysconfig.get_path("
+                               "'purelib'))"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    wheel = build_wheel(tmp_path, "envapp", {"other/__init__.py": "X = 1\n"},
+                        include=["other"])
+    python = install_release(wheel, tmp_path / "release" / "venv", "inherit", 120.0,
+                             inherit=[dev_site, *_dev_sites()])
+    leak = subprocess.run([str(python), "-c", "import envapp"], capture_output=True,
+                          text=True, cwd=tmp_path, check=False)
+    assert leak.returncode == 1
+    assert "No module named 'envapp' in the deployed wheel" in leak.stderr
+    ok = subprocess.run([str(python), "-c", "import other, gunicorn; print(other.__file__)"],
+                        capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.startswith(str(tmp_path / "release" / "venv"))
+    with pytest.raises(ToolError, match="holds no importable module"):
+        install_release(build_wheel(tmp_path, "envapp", {"x.txt": "x"}, include=["x.txt"],
+                                    version="0.3"), tmp_path / "r2" / "venv", "inherit", 120.0)
+
+
+def test_pythonpath_of_the_run_does_not_reach_the_release(make_env, tmp_path,
+                                                          monkeypatch) -> None:
+    """CI often exports PYTHONPATH=$PWD/src: the checkout would stand in for a wheel that
+    forgot a module. The release gets PYTHONPATH only from its own `env` table."""
+    checkout = tmp_path / "checkout"
+    files = {"envapp/__init__.py": "from envapp.routes import app\n",
+             "envapp/routes.py": "def app(environ, start_response):\n"
+                                 "    start_response('200 OK', [])\n    return [b'ok']\n"}
+    for name, text in files.items():
+        (checkout / name).parent.mkdir(parents=True, exist_ok=True)
+        (checkout / name).write_text(text)
+    wheel = build_wheel(tmp_path, "envapp", files, include=["envapp/__init__.py"])
+    monkeypatch.setenv("PYTHONPATH", str(checkout))
+    command = "gunicorn --no-control-socket --bind {host}:{port} --workers 1 envapp:app"
+    with pytest.raises(DeployError, match=r"No module named 'envapp\.routes'"):
+        make_env(command=command, health_timeout="10s").deploy(wheel)
+
+
+@pytest.mark.parametrize("program", [sys.executable + " -m gunicorn",
+                                     str(Path(sys.executable).parent / "gunicorn")])
+def test_a_command_run_by_another_python_is_refused(make_env, wheels, program) -> None:
+    """The dev venv's gunicorn (or python) imports the app the dev venv sees (F8)."""
+    env = make_env(command=COMMAND.replace("gunicorn", program, 1))
+    with pytest.raises(DeployError) as failed:
+        env.deploy(wheels["good"])
+    text = str(failed.value)
+    assert f"a Python program of {sys.executable}" in text
+    assert "not from the deployed wheel" in text and "Name it bare" in text
+    assert env.current() is None
+
+
+def _dev_sites() -> list[str]:
+    import sysconfig
+
+    return [sysconfig.get_path("purelib")]
+
+
+BURNER = """
+import subprocess, sys, time
+end = time.monotonic() + float(sys.argv[1])
+burn = "import time\\ne = time.monotonic() + 0.3\\nwhile time.monotonic() < e: pass"
+while time.monotonic() < end:
+    subprocess.run([sys.executable, "-c", burn], check=True)
+"""
+SAMPLE = """
+import json, subprocess, sys, time
+sys.path.insert(0, sys.argv[1])
+from locust_runner import Sampler
+proc = subprocess.Popen([sys.executable, "-c", sys.argv[2], "4"])
+sampler = Sampler(proc.pid)
+for _ in range(4):
+    time.sleep(1.0)
+    sampler.sample()
+proc.wait()
+print(json.dumps(sampler.summary()))
+"""
+
+
+def test_cpu_of_workers_that_live_less_than_a_sample_is_counted(tmp_path) -> None:
+    """A parent whose children each burn a core for 0.3 s (gunicorn --max-requests):
+    the core is busy the whole time, so cpu_mean cannot read as idle (F13)."""
+    from pytest_tower.checks._toolenv import tool_python
+    from pytest_tower.checks.locust import REQUIREMENTS
+    from pytest_tower.model import CheckContext
+
+    ctx = CheckContext("tests::load", REPO, {}, 900.0, REPO / ".tower" / "tmp",
+                       deadline=time.monotonic() + 900.0)
+    python = tool_python(ctx, "locust", REQUIREMENTS)
+    run = subprocess.run([str(python), "-c", SAMPLE, str(REPO / "pytest_tower"), BURNER],
+                         capture_output=True, text=True, timeout=120, cwd=tmp_path, check=False)
+    assert run.returncode == 0, run.stderr
+    summary = json.loads(run.stdout.splitlines()[-1])
+    # CPU seconds over wall seconds: ~100 % of a core on an idle machine; the old
+    # per-process deltas read ~0 % here. 25 % leaves room for a shared, busy machine.
+    assert summary["cpu_mean"] > 25 and summary["cpu"] > 25, summary
+
+
 DRIVER = """
 import json, sys
 from pathlib import Path
@@ -245,3 +392,26 @@ def test_signal_mid_deploy_keeps_previous_and_leaves_no_orphan(tmp_path, wheels,
             driver.kill()
             driver.wait()
         kill_recorded(state)
+
+
+@pytest.mark.parametrize("line", [
+    "ERROR:billing:database connection lost", "CRITICAL:billing:data corruption",
+    "[2026-01-01 10:00:00 +0000] [12] [CRITICAL] WORKER TIMEOUT (pid:13)",
+    "2026-01-01 10:00:00,123 ERROR billing boom", "2026-01-01 - billing - ERROR - boom",
+    "ts=1 level=error msg=boom", 'ts=1 level="fatal"', '{"level": "error", "msg": "x"}',
+    '{"levelname":"CRITICAL"}', "2026/01/01 00:00:00 [error] 12#0: upstream",
+    "ERROR:    Exception in ASGI application", "Traceback (most recent call last):"])
+def test_error_lines_of_common_formats_count(line) -> None:
+    from pytest_tower.envs.procs import is_error_line
+
+    assert is_error_line(line)
+
+
+@pytest.mark.parametrize("line", [
+    "INFO:billing:0 errors so far", "[2026-01-01] [12] [INFO] Booting worker",
+    'level=info msg="error handling ok"', '{"level": "info", "msg": "error"}',
+    '127.0.0.1 - - "GET /errors HTTP/1.1" 200', "ErrorBoundary mounted", "[errors] none"])
+def test_lines_that_only_mention_errors_do_not_count(line) -> None:
+    from pytest_tower.envs.procs import is_error_line
+
+    assert not is_error_line(line)

@@ -252,7 +252,7 @@ def test_promote_with_a_deselected_gate_never_deploys_production(
         assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
         out = result.stdout.str()
         assert ("lint::ruff did not run in this session (deselected or not reached); "
-                "production is only touched after every gate before it ran and passed") in out
+                "production is only touched after every other gate ran and passed") in out
         data = read_report(demo.path / "r.json")
         verdicts = {c["id"].split("::", 1)[1]: c["verdict"] for c in data["checks"]}
         assert verdicts["release::smoke"] == "blocked"
