@@ -75,6 +75,7 @@ def write(name: str, text: str) -> Callable[[Path], None]:
 
 def link_tools(root: Path) -> None:
     """The load check's tool venv of this repository (made once, as test_load does)."""
+    (REPO / ".tower" / "tools").mkdir(parents=True, exist_ok=True)  # a fresh clone has none
     (root / ".tower").mkdir(exist_ok=True)
     (root / ".tower" / "tools").symlink_to(REPO / ".tower" / "tools")
 
