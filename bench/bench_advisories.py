@@ -19,7 +19,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from pytest_tower.advisories import load  # noqa: E402
+from pytest_tower.checks.pip_audit.osv import load  # noqa: E402
 
 TARGET_S = 1.0
 

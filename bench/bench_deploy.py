@@ -23,9 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pytest_tower.checks.build import CHECK_TYPE  # noqa: E402
-from pytest_tower.envs import open_environment, parse_environment  # noqa: E402
-from pytest_tower.model import CheckContext  # noqa: E402
+from pytest_tower.checks.package import CHECK_TYPE  # noqa: E402
+from pytest_tower.core.model import CheckContext  # noqa: E402
+from pytest_tower.environments import open_environment, parse_environment  # noqa: E402
 
 STAGING = {
     "strategy": "local",

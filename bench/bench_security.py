@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO))
 
 from bench_advisories import database  # noqa: E402
 
-from pytest_tower.advisories import load, serve  # noqa: E402
+from pytest_tower.checks.pip_audit.osv import load, serve  # noqa: E402
 
 BIN = Path(sys.executable).parent
 TARGET = 1.10

@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from pytest_tower.model import (
+    from pytest_tower.core.model import (
         CheckContext,
         CheckType,
         Finding,
@@ -37,5 +37,5 @@ def __getattr__(name: str) -> Any:
     if name in __all__:
         import importlib  # through sys.modules, so a re-imported model is the one used
 
-        return getattr(importlib.import_module("pytest_tower.model"), name)
+        return getattr(importlib.import_module("pytest_tower.core.model"), name)
     raise AttributeError(f"module 'pytest_tower' has no attribute {name!r}")

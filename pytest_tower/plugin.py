@@ -103,7 +103,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
     ns = early_config.known_args_namespace
     if not getattr(ns, "tower", False) or _early_exit(ns):
         return (yield)
-    from pytest_tower.startup import early_stubs
+    from pytest_tower.run.start import early_stubs
 
     targets = early_stubs(early_config, ns)
     try:
@@ -137,12 +137,12 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
     metric = config.getoption("tower_show")
     if metric is None:
         if config.getoption("tower") and not hasattr(config, "workerinput"):
-            from pytest_tower.selection import SELECTION_KEY, command_line_only, refuse_listing
+            from pytest_tower.run.selection import SELECTION_KEY, command_line_only, refuse_listing
 
             config.stash[SELECTION_KEY] = command_line_only(config)
             refuse_listing(config)
         return None
-    from pytest_tower.show import show_history
+    from pytest_tower.history.show import show_history
 
     return show_history(config, metric or None)
 
@@ -178,13 +178,13 @@ def tower_deployment() -> dict:  # type: ignore[type-arg]
 
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("tower"):
-        from pytest_tower.startup import start
+        from pytest_tower.run.start import start
 
         start(config)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     if config.getoption("tower"):
-        from pytest_tower.startup import stop
+        from pytest_tower.run.start import stop
 
         stop(config)

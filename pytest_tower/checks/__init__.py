@@ -6,14 +6,28 @@ import importlib
 
 import pytest
 
-from pytest_tower.model import CheckType
+from pytest_tower.core.model import CheckType
 
-BUILTIN = ("bandit", "build", "files", "licenses", "locust", "pip_audit", "pytest_suite", "ruff",
-           "sbom")
+# check-type name -> the module that defines its CHECK_TYPE
+BUILTIN = {
+    "bandit": "pytest_tower.checks.bandit.check",
+    "files": "pytest_tower.checks.files",
+    "licenses": "pytest_tower.checks.licenses.check",
+    "load": "pytest_tower.checks.load.check",
+    "package": "pytest_tower.checks.package",
+    "pip-audit": "pytest_tower.checks.pip_audit.check",
+    "ruff": "pytest_tower.checks.ruff.check",
+    "sbom": "pytest_tower.checks.sbom",
+    "tests": "pytest_tower.checks.pytest_suite.check",
+}
 
 
 @pytest.hookimpl
 def pytest_tower_check_types() -> list[CheckType]:
     # import_module reads sys.modules, so the CheckType class is the current one
-    return [importlib.import_module(f"pytest_tower.checks.{name}").CHECK_TYPE
-            for name in BUILTIN]
+    found = []
+    for name, module in BUILTIN.items():
+        check_type: CheckType = importlib.import_module(module).CHECK_TYPE
+        assert check_type.name == name, (module, check_type.name)
+        found.append(check_type)
+    return found

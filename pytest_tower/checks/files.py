@@ -16,7 +16,14 @@ from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from pytest_tower.model import CheckContext, CheckType, Finding, Measurement, MetricSpec, Option
+from pytest_tower.core.model import (
+    CheckContext,
+    CheckType,
+    Finding,
+    Measurement,
+    MetricSpec,
+    Option,
+)
 
 
 def run(ctx: CheckContext) -> Measurement:

@@ -17,9 +17,9 @@ import os
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from pytest_tower.checks import _pins
-from pytest_tower.distributions import canonical_name, python_of, read_environment
-from pytest_tower.model import (
+import pytest_tower.checks.pins as _pins
+from pytest_tower.checks.distributions import canonical_name, python_of, read_environment
+from pytest_tower.core.model import (
     CheckContext,
     CheckType,
     Finding,

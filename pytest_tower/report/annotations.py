@@ -94,7 +94,7 @@ def _findings(check: Mapping[str, Any], name: str, level: str, root: Path,
 
 
 def _condition_text(cond: Mapping[str, Any]) -> str:
-    from pytest_tower.units import format_value
+    from pytest_tower.core.units import format_value
 
     unit = cond.get("unit") or ""
     text = f"{cond.get('expr')}: measured {format_value(cond.get('actual'), unit)}"

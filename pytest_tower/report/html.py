@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pytest_tower.atomic import write_text_atomic
-from pytest_tower.history import DURATION, resolve_series, series_values
-from pytest_tower.units import format_value
+from pytest_tower.core.fs import write_text_atomic
+from pytest_tower.core.units import format_value
+from pytest_tower.history.store import DURATION, resolve_series, series_values
 
 TREND_METRICS = ("coverage", "violations", "vulnerabilities", "p95", "rps")
 LAST_RUNS = 30

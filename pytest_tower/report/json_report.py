@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_tower.atomic import write_json_atomic
+from pytest_tower.core.fs import write_json_atomic
 
 if TYPE_CHECKING:
-    from pytest_tower.session import TowerSession
+    from pytest_tower.run.session import TowerSession
 
 SCHEMA = 1
 

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pytest_tower.atomic import write_text_atomic
-from pytest_tower.units import format_value
+from pytest_tower.core.fs import write_text_atomic
+from pytest_tower.core.units import format_value
 
 # Plain symbols with no emoji presentation (skipped: an en dash), the same everywhere.
 SYMBOL = {"passed": "✓", "failed": "✗", "error": "!", "blocked": "⊘", "skipped": "\u2013"}

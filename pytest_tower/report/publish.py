@@ -24,7 +24,7 @@ def publish(report: Mapping[str, Any], *, root: Path, history: Path | None = Non
     the session turns that into an error verdict, since the run did not leave
     the record it was asked for.
     """
-    from pytest_tower.history import append_history, history_entry, read_history
+    from pytest_tower.history.store import append_history, history_entry, read_history
     from pytest_tower.report.annotations import emit_github_annotations
     from pytest_tower.report.html import write_html
     from pytest_tower.report.markdown import append_step_summary, render_markdown, write_markdown

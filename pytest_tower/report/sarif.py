@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from pytest_tower.atomic import write_text_atomic
+from pytest_tower.core.fs import write_text_atomic
 from pytest_tower.report.annotations import finding_tool
 
 SARIF_VERSION = "2.1.0"

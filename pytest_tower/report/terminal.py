@@ -6,10 +6,10 @@ import os
 import time
 from typing import TYPE_CHECKING, Any
 
-from pytest_tower.verdict import BLOCKED, ERROR, FAILED, PASSED, describe_condition
+from pytest_tower.core.outcome import BLOCKED, ERROR, FAILED, PASSED, describe_condition
 
 if TYPE_CHECKING:
-    from pytest_tower.session import TowerSession
+    from pytest_tower.run.session import TowerSession
 
 _STYLE = {PASSED: {"green": True}, FAILED: {"red": True}, ERROR: {"red": True},
           BLOCKED: {"yellow": True}}

@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from pytest_tower.envs.procs import group_members, has_marker, stop_group
+from pytest_tower.environments.procs import group_members, has_marker, stop_group
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "tasktower"
 COMMAND = "gunicorn --no-control-socket --bind {host}:{port} --workers 2 tasktower.app:app"

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_tower.checks.build import CHECK_TYPE
-from pytest_tower.model import CheckContext, ToolError
+from pytest_tower.checks.package import CHECK_TYPE
+from pytest_tower.core.model import CheckContext, ToolError
 from tests.conftest import read_report
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "tasktower"

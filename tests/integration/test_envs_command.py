@@ -13,15 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from pytest_tower.envs import (
+from pytest_tower.environments import (
     DeployError,
     EnvError,
     RollbackError,
     open_environment,
     parse_environment,
 )
-from pytest_tower.envs.command import mask, names
-from pytest_tower.envs.procs import free_port
+from pytest_tower.environments.command import mask, names
+from pytest_tower.environments.procs import free_port
 from tests.integration.envkit import get
 
 SECRET = "tok-3f9a1c77e2-do-not-print"

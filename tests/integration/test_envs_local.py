@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_tower.envs import (
+from pytest_tower.core.model import ToolError
+from pytest_tower.environments import (
     DeployError,
     Deployment,
     EnvLockedError,
@@ -21,8 +22,7 @@ from pytest_tower.envs import (
     open_environment,
     parse_environment,
 )
-from pytest_tower.envs.install import install_release
-from pytest_tower.model import ToolError
+from pytest_tower.environments.install import install_release
 from tests.integration.envkit import (
     COMMAND,
     build_variants,
@@ -326,14 +326,14 @@ print(json.dumps(sampler.summary()))
 def test_cpu_of_workers_that_live_less_than_a_sample_is_counted(tmp_path) -> None:
     """A parent whose children each burn a core for 0.3 s (gunicorn --max-requests):
     the core is busy the whole time, so cpu_mean cannot read as idle (F13)."""
-    from pytest_tower.checks._toolenv import tool_python
-    from pytest_tower.checks.locust import REQUIREMENTS
-    from pytest_tower.model import CheckContext
+    from pytest_tower.checks.load.check import REQUIREMENTS, RUNNER
+    from pytest_tower.checks.toolenv import tool_python
+    from pytest_tower.core.model import CheckContext
 
     ctx = CheckContext("tests::load", REPO, {}, 900.0, REPO / ".tower" / "tmp",
                        deadline=time.monotonic() + 900.0)
     python = tool_python(ctx, "locust", REQUIREMENTS)
-    run = subprocess.run([str(python), "-c", SAMPLE, str(REPO / "pytest_tower"), BURNER],
+    run = subprocess.run([str(python), "-c", SAMPLE, str(RUNNER.parent), BURNER],
                          capture_output=True, text=True, timeout=120, cwd=tmp_path, check=False)
     assert run.returncode == 0, run.stderr
     summary = json.loads(run.stdout.splitlines()[-1])
@@ -345,7 +345,7 @@ def test_cpu_of_workers_that_live_less_than_a_sample_is_counted(tmp_path) -> Non
 DRIVER = """
 import json, sys
 from pathlib import Path
-from pytest_tower.envs import open_environment, parse_environment
+from pytest_tower.environments import open_environment, parse_environment
 root, good, slow = map(Path, sys.argv[1:4])
 env = open_environment(parse_environment("staging", json.loads(sys.argv[4])), root,
                        root / "envs")
@@ -402,7 +402,7 @@ def test_signal_mid_deploy_keeps_previous_and_leaves_no_orphan(tmp_path, wheels,
     '{"levelname":"CRITICAL"}', "2026/01/01 00:00:00 [error] 12#0: upstream",
     "ERROR:    Exception in ASGI application", "Traceback (most recent call last):"])
 def test_error_lines_of_common_formats_count(line) -> None:
-    from pytest_tower.envs.procs import is_error_line
+    from pytest_tower.environments.procs import is_error_line
 
     assert is_error_line(line)
 
@@ -412,6 +412,6 @@ def test_error_lines_of_common_formats_count(line) -> None:
     'level=info msg="error handling ok"', '{"level": "info", "msg": "error"}',
     '127.0.0.1 - - "GET /errors HTTP/1.1" 200', "ErrorBoundary mounted", "[errors] none"])
 def test_lines_that_only_mention_errors_do_not_count(line) -> None:
-    from pytest_tower.envs.procs import is_error_line
+    from pytest_tower.environments.procs import is_error_line
 
     assert not is_error_line(line)

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from pytest_tower.history import append_history, read_history
+from pytest_tower.history.store import append_history, read_history
 from pytest_tower.report.html import CSP, write_html
 from tests.integration.chromium import Page, chromium_path, keep_artifact
 from tests.unit.real_reports import RUFF_ONLY, real_report

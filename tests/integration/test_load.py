@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from pytest_tower.checks._toolenv import tool_python
-from pytest_tower.checks.locust import REQUIREMENTS
-from pytest_tower.model import CheckContext
+from pytest_tower.checks.load.check import REQUIREMENTS
+from pytest_tower.checks.toolenv import tool_python
+from pytest_tower.core.model import CheckContext
 from tests.conftest import read_report
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_tower.model import CheckContext, ToolError
-from pytest_tower.newcode import changed_lines
+from pytest_tower.checks.newcode import changed_lines
+from pytest_tower.core.model import CheckContext, ToolError
 from tests.conftest import no_traceback, read_report
 
 CORE = """\

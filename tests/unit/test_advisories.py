@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from pytest_tower.advisories import AdvisoryDB, AdvisoryError, canonical_name, load, serve
+from pytest_tower.checks.pip_audit.osv import AdvisoryDB, AdvisoryError, canonical_name, load, serve
 
 DATA = Path(__file__).parent.parent / "data" / "advisories"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pytest_tower.checks import _bandit_scan as scan
+import pytest_tower.checks.bandit.scan as scan
 
 
 def tree(root: Path, names: list[str]) -> None:

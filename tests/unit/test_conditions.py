@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from pytest_tower.conditions import WARN, ConditionError, parse_condition
-from pytest_tower.model import BYTES, MILLISECONDS, PERCENT, SECONDS, MetricSpec
+from pytest_tower.core.conditions import WARN, ConditionError, parse_condition
+from pytest_tower.core.model import BYTES, MILLISECONDS, PERCENT, SECONDS, MetricSpec
 
 METRICS = [
     MetricSpec("violations", keyed=True, key_default=0),
@@ -189,7 +189,7 @@ def test_an_unusable_baseline_is_never_compared(base: float, why: str) -> None:
 
 
 def test_a_baseline_that_says_why_it_has_no_value() -> None:
-    from pytest_tower.baseline import Baselines, CheckBaseline
+    from pytest_tower.history.baseline import Baselines, CheckBaseline
 
     condition = parse_condition("p95 <= baseline", METRICS)
     own = CheckBaseline({"rps": 3.0}, unusable={"p95": "p95 is NaN in baseline.json"})
@@ -236,7 +236,7 @@ def test_a_counted_key_with_no_findings_is_a_real_zero() -> None:
     ("coverage >= 90%", "tests >= 1", False),  # another metric
 ])
 def test_which_own_condition_takes_the_place_of_an_implied_one(user, implied, replaces) -> None:
-    from pytest_tower.config import _takes_place_of
+    from pytest_tower.core.config import _takes_place_of
 
     metrics = [MetricSpec("failed"), MetricSpec("tests"), MetricSpec("coverage", PERCENT)]
     assert _takes_place_of(parse_condition(user, metrics),

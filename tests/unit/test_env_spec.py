@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_tower.envs import EnvConfigError, parse_environment
+from pytest_tower.environments import EnvConfigError, parse_environment
 
 
 def test_local_defaults_and_command_string_split() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_tower.history import (
+from pytest_tower.history.store import (
     DURATION,
     append_history,
     read_history,
@@ -129,7 +129,7 @@ def test_missing_history_is_empty(tmp_path) -> None:
 WRITER = textwrap.dedent("""\
     import sys, time
     from pathlib import Path
-    from pytest_tower.history import append_history
+    from pytest_tower.history.store import append_history
     path, who, count, keep, go = sys.argv[1:]
     path, count, go = Path(path), int(count), Path(go)
     while not go.exists():

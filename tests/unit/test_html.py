@@ -77,7 +77,7 @@ def test_everything_is_escaped() -> None:
 
 
 def test_skipped_history_lines_are_noted_under_the_trends(tmp_path) -> None:
-    from pytest_tower.history import read_history
+    from pytest_tower.history.store import read_history
 
     path = tmp_path / "history.jsonl"
     lines = [run(1, violations=1), run(2, violations=float("inf")), run(3, violations=2)]

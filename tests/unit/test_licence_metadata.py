@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_tower import spdx
-from pytest_tower.checks.licenses import judge
-from pytest_tower.distributions import Distribution
+import pytest_tower.checks.licenses.spdx as spdx
+from pytest_tower.checks.distributions import Distribution
+from pytest_tower.checks.licenses.check import judge
 
 POLICY = spdx.Policy(frozenset({"MIT", "Apache-2.0"}), frozenset({"GPL-3.0-only"}))
 MIT_CLASSIFIER = "License :: OSI Approved :: MIT License"

@@ -7,9 +7,9 @@ import math
 
 import pytest
 
-from pytest_tower.atomic import write_json_atomic
+from pytest_tower.core.fs import write_json_atomic
+from pytest_tower.core.outcome import PASSED, SKIPPED, Outcome, gate_verdict
 from pytest_tower.report.json_report import finite
-from pytest_tower.verdict import PASSED, SKIPPED, Outcome, gate_verdict
 
 
 def _outcomes(*verdicts: str) -> list[Outcome]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from pytest_tower.history import read_history
+from pytest_tower.history.store import read_history
 from pytest_tower.report.publish import publish
 from tests.unit.real_reports import RUFF_AND_BANDIT, real_report
 

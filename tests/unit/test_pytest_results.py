@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pytest_tower.checks.pytest_results import (
+from pytest_tower.checks.pytest_suite.results import (
     coverage_findings,
     coverage_metrics,
     ranges,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from pytest_tower.history import append_history, read_history
-from pytest_tower.show import BARS, render_show, sparkline
+from pytest_tower.history.show import BARS, render_show, sparkline
+from pytest_tower.history.store import append_history, read_history
 from tests.unit.real_reports import RUFF_ONLY, real_report
 
 

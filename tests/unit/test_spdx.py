@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_tower import spdx
-from pytest_tower.spdx import ALLOWED, DENIED, NOT_ALLOWED, UNKNOWN, Policy
+import pytest_tower.checks.licenses.spdx as spdx
+from pytest_tower.checks.licenses.spdx import ALLOWED, DENIED, NOT_ALLOWED, UNKNOWN, Policy
 
 BSD = ("BSD-2-Clause", "BSD-3-Clause")
 

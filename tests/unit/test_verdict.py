@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pytest_tower.checks.ruff import CHECK_TYPE as RUFF
-from pytest_tower.config import load_pipeline
-from pytest_tower.model import Measurement
-from pytest_tower.verdict import (
+from pytest_tower.checks.ruff.check import CHECK_TYPE as RUFF
+from pytest_tower.core.config import load_pipeline
+from pytest_tower.core.model import Measurement
+from pytest_tower.core.outcome import (
     BLOCKED,
     ERROR,
     FAILED,

@@ -1,0 +1,1 @@
+"""The licences check type and its SPDX expression reader."""

@@ -1,0 +1,87 @@
+"""The tool versions the check types support, and a check of the one that runs.
+
+Why: a check type reads a tool's output formats and exit codes as one version
+range behaves (ruff's default rule set alone changes between minors). A ruff
+0.1 found on PATH lints with a fraction of the rules and passes. The ranges are
+not repeated here: they are pytest-tower's own requirements (pyproject.toml's
+`dependencies`, the one table of pins), read from the installed metadata.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, requires
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+from pytest_tower.core.model import ToolError
+
+_VERSION = re.compile(r"(?<![\w.])v?(\d+(?:\.\d+)+(?:[-.+]?\w+)*)")
+
+
+def _requirements() -> list[str]:
+    """pytest-tower's own requirement strings: installed metadata, else the checkout's
+    pyproject.toml (running from a source tree that was never installed)."""
+    try:
+        return list(requires("pytest-tower") or [])
+    except PackageNotFoundError:
+        pass
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    project = data.get("project") or {}
+    if project.get("name") != "pytest-tower":
+        return []
+    return [str(r) for r in project.get("dependencies") or []]
+
+
+def supported(dist: str) -> SpecifierSet | None:
+    """The version range pytest-tower requires of distribution `dist`; None if unknown."""
+    for text in _requirements():
+        try:
+            req = Requirement(text)
+        except InvalidRequirement:
+            continue
+        if req.marker is None and _canonical(req.name) == _canonical(dist):
+            return req.specifier
+    return None
+
+
+def check(tool: str, dist: str, version_text: str, *, command: Sequence[str] = (),
+          executable: str = "") -> str:
+    """`version_text` (the tool's --version line) if it is in the supported range.
+
+    Raises ToolError when it names no version, or one outside the range: the
+    output of that tool is not what the check type knows how to read.
+    """
+    spec = supported(dist)
+    where = f" ({executable})" if executable else ""
+    first = next((line.strip() for line in version_text.splitlines() if line.strip()), "")
+    match = _VERSION.search(first)
+    try:
+        found = Version(match[1]) if match else None
+    except InvalidVersion:
+        found = None
+    wanted = ",".join(sorted((str(s) for s in spec or ()), key=lambda s: s[0] != ">"))
+    install = f"pip install '{dist}{wanted}'" if spec else f"pip install {dist}"
+    fix = (f"{install} into the environment pytest-tower runs in (it is installed with "
+           "pytest-tower), or set `executable` to a supported one")
+    if found is None:
+        raise ToolError(f"{tool}{where} did not say which version it is ({first[:80]!r}): "
+                        "its output cannot be trusted to mean what this gate reads",
+                        command=command, fix=fix)
+    if spec is not None and not spec.contains(found, prereleases=True):
+        raise ToolError(f"{tool} {found}{where} is not a supported version: pytest-tower "
+                        f"reads {tool}{wanted}", command=command, fix=fix)
+    return first
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()

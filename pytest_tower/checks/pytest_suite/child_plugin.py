@@ -1,0 +1,121 @@
+"""Loaded into the child pytest of a `tests` stage with `-p <this module>`.
+
+It writes every event as one JSON line, flushed at once, to the file named by
+$TOWER_CHILD_RESULTS: exact outcomes (JUnit XML folds xfail into skipped and
+an xpass into a pass), collection errors and crashed xdist workers that
+pytest's exit code blurs, and — because a line is written when a test starts —
+the test that was running when the process died. Under xdist only the
+controller writes; it sees every worker's reports.
+
+It also offers the `tower_base_url` fixture: the stage's target ($TOWER_BASE_URL).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import IO, Any
+
+import pytest
+
+# The same fixtures a plain `pytest` run gets from the plugin (where they skip).
+from pytest_tower.plugin import tower_base_url, tower_deployment  # noqa: F401
+
+RESULTS_ENV = "TOWER_CHILD_RESULTS"
+BASE_URL_ENV = "TOWER_BASE_URL"
+MAX_REASON = 300
+
+
+# Options that make pytest run only part of the suite on the strength of an
+# earlier run (pytest's cache): a pass then proves nothing about the rest.
+PARTIAL_OPTIONS = {"lf": "--lf", "stepwise": "--sw", "stepwise_skip": "--sw-skip"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    path = os.environ.get(RESULTS_ENV)
+    if path and not hasattr(config, "workerinput"):
+        recorder = Recorder(path)
+        config.pluginmanager.register(recorder, "tower-child-recorder")
+        env_opts = os.environ.get("PYTEST_ADDOPTS", "").split()
+        recorder.write(event="options",
+                       addopts=[str(a) for a in config.getini("addopts")] + env_opts,
+                       partial=[flag for name, flag in PARTIAL_OPTIONS.items()
+                                if config.getoption(name, default=False)],
+                       markexpr=str(config.getoption("markexpr", default="") or ""),
+                       keyword=str(config.getoption("keyword", default="") or ""))
+
+
+def reason(report: Any) -> str:
+    """The one line pytest's short summary shows for a failure or a skip."""
+    if report.skipped and isinstance(report.longrepr, tuple):  # (path, lineno, "Skipped: x")
+        return _cut(str(report.longrepr[2]).removeprefix("Skipped: "))
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = crash.message if crash is not None and crash.message else report.longreprtext
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    if crash is None:  # a plain-text repr: the last "E   ..." line names the exception
+        errors = [line[1:].strip() for line in lines if line.startswith("E ")]
+        lines = errors[-1:] or lines[-1:]
+    return _cut(lines[0] if lines else "(no message)")
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_REASON else text[: MAX_REASON - 1] + "…"
+
+
+class Recorder:
+    def __init__(self, path: str) -> None:
+        self.file: IO[str] = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed at unconfigure
+
+    def write(self, **event: Any) -> None:
+        self.file.write(json.dumps(event) + "\n")
+        self.file.flush()
+
+    def pytest_runtest_logstart(self, nodeid: str) -> None:
+        self.write(event="start", nodeid=nodeid)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        event: dict[str, Any] = {"nodeid": report.nodeid, "when": report.when,
+                                 "outcome": report.outcome, "duration": report.duration}
+        if hasattr(report, "wasxfail"):
+            event["xfail"] = True
+            event["reason"] = _cut(str(report.wasxfail))
+        elif report.skipped:
+            event["reason"] = reason(report)
+        if report.failed:
+            event["reason"] = reason(report)
+            event["crashed"] = report.when not in ("setup", "call", "teardown")
+        self.write(event="report", **event)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.write(event="collect_error", nodeid=report.nodeid or ".", reason=reason(report))
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        self.write(event="deselected", count=len(items))
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.write(event="collected", count=len(session.items))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        self.write(event="collected", count=len(ids), worker=node.gateway.id)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object | None) -> None:
+        if error is not None:
+            self.write(event="worker_down", worker=node.gateway.id, error=str(error))
+
+    def pytest_internalerror(self, excrepr: Any) -> None:
+        lines = str(excrepr).strip().splitlines() or ["(no message)"]
+        self.write(event="internal_error", reason=lines[-1])
+
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        self.write(event="interrupted", reason=excinfo.exconly())
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        self.write(event="finish", exitstatus=int(session.exitstatus),
+                   stop=str(session.shouldstop or session.shouldfail or ""))
+
+    def pytest_unconfigure(self) -> None:
+        self.file.close()

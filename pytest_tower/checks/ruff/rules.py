@@ -1,0 +1,302 @@
+"""What ruff really checks: the rules each linted file gets, and the codes ruff knows.
+
+Why: a ruff run with no rule enabled (`select = []`, `ignore = ["ALL"]`, a
+per-file-ignores of everything, a blanket `# ruff: noqa`) exits 0 with no
+violation, and a condition on a code ruff does not know (`violations[F4O1]`)
+reads 0 forever. Both look like a clean pass; both measured nothing.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+import subprocess
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pytest_tower.core.model import ToolError
+from pytest_tower.core.runner import find_executable
+from pytest_tower.core.suggest import did_you_mean
+
+SYNTAX_KEY = "invalid-syntax"
+"""ruff >= 0.8 reports a syntax error under this key (E999 was removed), rules or not."""
+IO_KEY = "E902"
+CONFIG_FILES = (".ruff.toml", "ruff.toml")
+SOURCES = (".py", ".pyi", ".ipynb")
+"""What ruff lints as code; it also lists pyproject.toml (for RUF200), which is not."""
+_RULE_LINE = re.compile(r"^\t(?P<name>[a-z0-9-]+)(?: \((?P<code>[A-Z]+[0-9]+)\))?,$")
+_BLANKET_NOQA = re.compile(r"^[ \t]*#[ \t]*(?:ruff|flake8)[ \t]*:[ \t]*noqa[ \t]*$",
+                           re.IGNORECASE | re.MULTILINE)
+_KEYED = re.compile(r"^\s*(?:new_)?violations\[(?P<key>[^\]]*)\]")
+
+
+@dataclass(frozen=True)
+class _Ignore:
+    """One per-file-ignores entry as ruff resolved it."""
+
+    absolute: str
+    basename: str
+    negated: bool
+    rules: frozenset[str]
+
+    def applies(self, path: Path) -> bool:
+        hit = (fnmatch.fnmatchcase(str(path), self.absolute)
+               or fnmatch.fnmatchcase(path.name, self.basename))
+        return hit != self.negated
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The enabled rules (by name) and per-file-ignores of one resolved ruff config."""
+
+    enabled: frozenset[str]
+    ignores: tuple[_Ignore, ...]
+
+    def rules_for(self, path: Path) -> int:
+        ignored: set[str] = set()
+        for entry in self.ignores:
+            if entry.applies(path):
+                ignored |= entry.rules
+        return len(self.enabled - ignored)
+
+
+def parse_settings(text: str) -> Settings | None:
+    """Read `ruff check --show-settings`; None when it does not list the enabled rules."""
+    lines = text.splitlines()
+    enabled: set[str] | None = None
+    ignores: list[_Ignore] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line == "linter.rules.enabled = []":
+            enabled = set()
+        elif line == "linter.rules.enabled = [":
+            names, i = _rule_block(lines, i + 1)
+            enabled = set(names)
+        elif line == "linter.per_file_ignores = {":
+            i = _ignore_block(lines, i + 1, ignores)
+        i += 1
+    return None if enabled is None else Settings(frozenset(enabled), tuple(ignores))
+
+
+def enabled_keys(text: str) -> set[str] | None:
+    """The keys the JSON report would use for the enabled rules (code, else name)."""
+    lines = text.splitlines()
+    if "linter.rules.enabled = []" in lines:
+        return set()
+    if "linter.rules.enabled = [" not in lines:
+        return None
+    keys: set[str] = set()
+    for line in lines[lines.index("linter.rules.enabled = [") + 1:]:
+        if line == "]":
+            break
+        match = _RULE_LINE.match(line)
+        if match:
+            keys.add(match["code"] or match["name"])
+    return keys
+
+
+def _rule_block(lines: list[str], i: int) -> tuple[list[str], int]:
+    names: list[str] = []
+    while i < len(lines) and lines[i] != "]":
+        match = _RULE_LINE.match(lines[i])
+        if match:
+            names.append(match["name"])
+        i += 1
+    return names, i
+
+
+def _ignore_block(lines: list[str], i: int, out: list[_Ignore]) -> int:
+    fields: dict[str, str] = {}
+    while i < len(lines) and lines[i] != "}":
+        key, sep, value = lines[i].strip().partition(" = ")
+        if sep and key in ("absolute_matcher", "basename_matcher", "negated"):
+            fields[key] = value.strip('"')
+        elif key == "data = [" or (sep and key == "data" and value == "["):
+            names, i = _rule_block(lines, i + 1)
+            out.append(_Ignore(fields.get("absolute_matcher", ""),
+                               fields.get("basename_matcher", ""),
+                               fields.get("negated") == "true", frozenset(names)))
+            fields = {}
+        i += 1
+    return i
+
+
+def config_dir(path: Path, cache: dict[Path, Path | None]) -> Path | None:
+    """The folder of the ruff config that governs `path` (ruff takes the closest one)."""
+    for folder in path.parents:
+        if folder not in cache:
+            cache[folder] = folder if _has_config(folder) else None
+        if cache[folder] is not None:
+            return folder
+    return None
+
+
+def _has_config(folder: Path) -> bool:
+    if any((folder / name).is_file() for name in CONFIG_FILES):
+        return True
+    try:
+        return "[tool.ruff" in (folder / "pyproject.toml").read_text(errors="replace")
+    except OSError:
+        return False
+
+
+def blanket_noqa(path: Path) -> bool:
+    """Does the file exempt itself from every rule (`# ruff: noqa`, `# flake8: noqa`)?"""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return False
+    if b"noqa" not in data and b"NOQA" not in data and b"Noqa" not in data:
+        return False  # the common case, without decoding the file
+    return _BLANKET_NOQA.search(data.decode(errors="replace")) is not None
+
+
+def unchecked_files(files: Sequence[Path], show_settings: Callable[[Path], str],
+                    argv: Sequence[str]) -> tuple[int, list[Path]]:
+    """(fewest rules any source file gets, the files that get none).
+
+    One `ruff check --show-settings` per distinct config (usually one call).
+    """
+    cache: dict[Path, Path | None] = {}
+    groups: dict[Path | None, list[Path]] = {}
+    for path in files:
+        if path.suffix in SOURCES:
+            groups.setdefault(config_dir(path, cache), []).append(path)
+    fewest: int | None = None
+    bare: list[Path] = []
+    for members in groups.values():
+        settings = parse_settings(show_settings(members[0]))
+        if settings is None:
+            raise ToolError("ruff --show-settings did not list the enabled rules: cannot "
+                            "tell whether anything was checked", command=argv,
+                            fix="make sure `executable` is ruff >= 0.17")
+        for path in members:
+            count = 0 if blanket_noqa(path) else settings.rules_for(path)
+            fewest = count if fewest is None else min(fewest, count)
+            if count == 0:
+                bare.append(path)
+    return fewest or 0, bare
+
+
+def condition_keys(options: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(option key, rule key) for each `violations[...]`/`new_violations[...]` condition."""
+    found: list[tuple[str, str]] = []
+    for option in ("conditions", "warn"):
+        for expr in options.get(option) or []:
+            match = _KEYED.match(str(expr))
+            if match:
+                found.append((option, match["key"].strip()))
+    return found
+
+
+def known_rules(executable: str, cwd: Path) -> tuple[set[str], dict[str, str]] | None:
+    """(keys ruff can report, other key -> why not) from `ruff rule --all`; None if unknown.
+
+    "Other" keys are removed codes and rule names (the JSON report counts codes).
+
+    A ruff that cannot list its rules here fails at run time with its own message.
+    """
+    exe = find_executable(executable, cwd)
+    if exe is None:
+        return None
+    try:
+        out = subprocess.run([exe, "rule", "--all", "--output-format", "json"], cwd=cwd,
+                             capture_output=True, text=True, timeout=30, check=False)
+        rules = json.loads(out.stdout) if out.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return None
+    if not isinstance(rules, list):
+        return None
+    return _split_rules(r for r in rules if isinstance(r, dict))
+
+
+def _split_rules(rules: Iterable[dict[str, Any]]) -> tuple[set[str], dict[str, str]]:
+    known: set[str] = {SYNTAX_KEY, IO_KEY}
+    other: dict[str, str] = {}
+    for rule in rules:
+        key = rule.get("code") or rule.get("name")
+        if not isinstance(key, str):
+            continue
+        status = rule.get("status")
+        if isinstance(status, dict) and "Removed" in status:
+            since = (status.get("Removed") or {}).get("since", "?")
+            other[key] = f"ruff removed {key} in {since}"
+        else:
+            known.add(key)
+            name = rule.get("name")
+            if isinstance(name, str) and name != key:
+                other[name] = f"{name!r} is the name of rule {key}, counted as violations[{key}]"
+    return known, other
+
+
+def _enabled_anywhere(options: Mapping[str, Any], cwd: Path) -> set[str] | None:
+    """Rule keys enabled for any of `paths` (`ruff check --show-settings`, one per path).
+
+    None when that cannot be told here (a path not found from this directory, a ruff
+    that does not answer): the run itself still fails closed.
+    """
+    exe = find_executable(str(options.get("executable") or "ruff"), cwd)
+    paths = [str(p) for p in options.get("paths") or ["."]]
+    if exe is None or not all((cwd / p).exists() for p in paths):
+        return None
+    rules: list[str] = []
+    if options.get("select"):
+        rules += ["--select", ",".join(options["select"])]
+    if options.get("ignore"):
+        rules += ["--ignore", ",".join(options["ignore"])]
+    found: set[str] = set()
+    for path in paths:
+        try:
+            out = subprocess.run([exe, "check", "--show-settings", *rules, "--", path], cwd=cwd,
+                                 capture_output=True, text=True, timeout=30, check=False)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        keys = enabled_keys(out.stdout) if out.returncode == 0 else None
+        if keys is None:
+            return None
+        found |= keys
+    return found
+
+
+def _closest(key: str, known: set[str]) -> str | None:
+    """A likely intended code: O for 0 and I/l for 1 first, then the same linter prefix."""
+    typo = key.upper().replace("O", "0").replace("I", "1").replace("L", "1")
+    prefix = re.match(r"[A-Z]*", key.upper())
+    for code in known:
+        if code.upper().replace("O", "0").replace("I", "1").replace("L", "1") == typo:
+            return code
+    same = [c for c in known if prefix and prefix[0] and re.match(prefix[0] + r"[0-9]", c)]
+    return did_you_mean(key, same) or did_you_mean(key, known)
+
+
+def check_condition_keys(options: Mapping[str, Any], cwd: Path) -> None:
+    """Raise ValueError for a condition on a rule code this ruff does not know."""
+    keys = condition_keys(options)
+    if not keys:
+        return
+    rules = known_rules(str(options.get("executable") or "ruff"), cwd)
+    if rules is None:
+        return
+    known, removed = rules
+    enabled = _enabled_anywhere(options, cwd)
+    for option, key in keys:
+        if key in known:
+            if enabled is not None and key not in enabled and key not in (SYNTAX_KEY, IO_KEY):
+                raise ValueError(
+                    f"{option}: violations[{key}]: rule {key} is not enabled in the ruff "
+                    f"configuration for {', '.join(options.get('paths') or ['.'])}, so the "
+                    "condition could only ever measure 0; enable it (`select` in the check, "
+                    "or the project's ruff config) or remove the condition")
+            continue
+        why = removed.get(key, f"ruff has no rule {key!r}")
+        named = re.search(r"counted as violations\[(.+)\]$", why)
+        hint = SYNTAX_KEY if key == "E999" else named[1] if named else _closest(key, known)
+        raise ValueError(
+            f"{option}: violations[{key}]: {why}, so the condition could only ever measure 0"
+            + (f"; did you mean {hint!r}?" if hint else "")
+            + " (keys are exact rule codes as `ruff rule --all` lists them; syntax errors "
+            f"are {SYNTAX_KEY!r})")

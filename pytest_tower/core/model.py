@@ -1,0 +1,198 @@
+"""The vocabulary shared by the core and every check type.
+
+A check type runs one tool and turns its machine-readable output into a
+`Measurement`: named metrics plus findings to show a person. It raises
+`ToolError` when it could not measure; the core turns that into the `error`
+verdict, which never counts as passed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pytest_tower.core.runner import ToolRun
+
+# Metric units. A condition's value must be written in a unit of the same
+# kind as its metric ("coverage >= 90%", "duration < 2s"); counts take none.
+COUNT = ""
+PERCENT = "%"
+SECONDS = "s"
+MILLISECONDS = "ms"
+BYTES = "B"
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """A metric a check type produces.
+
+    `keyed` metrics also exist per key, e.g. `violations[F401]`; a key the run
+    did not see reads as `key_default` (0 for counts of findings) or, when that
+    is None, as "no value" (which makes the check error).
+    """
+
+    name: str
+    unit: str = COUNT
+    help: str = ""
+    keyed: bool = False
+    key_default: float | None = None
+
+
+@dataclass(frozen=True)
+class Option:
+    """A check-type-specific key of a `[stage.check]` table.
+
+    kind: "str", "int", "number", "bool", "str_list", "duration", "table_list" or
+    "int_or_auto" (a whole number >= 1, or "auto").
+    """
+
+    kind: str
+    help: str = ""
+    default: Any = None
+    required: bool = False
+    choices: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing to show a person: `path:line:col CODE message`."""
+
+    path: str
+    line: int | None = None
+    col: int | None = None
+    code: str = ""
+    message: str = ""
+    severity: str = ""
+
+    def __str__(self) -> str:
+        where = self.path
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.col is not None:
+                where += f":{self.col}"
+        parts = [where, self.code, self.severity, self.message]
+        return " ".join(p for p in parts if p)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v not in (None, "")}
+
+
+@dataclass
+class Measurement:
+    """What one run of a tool showed: metrics (name -> number) and findings."""
+
+    metrics: dict[str, float]
+    findings: list[Finding] = field(default_factory=list)
+    tool: str = ""
+    artifacts: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    known_keys: dict[str, list[str]] = field(default_factory=dict)
+    """For a keyed metric with a `key_default`: every key the tool knows (all rule
+    codes, all test ids). A condition on a key outside it is a typo, never a 0."""
+
+
+class ToolError(Exception):
+    """The tool could not be measured: missing, crashed, hung, or unreadable.
+
+    `what` says what happened; `command`, `stderr` and `fix` help the user act.
+    """
+
+    def __init__(
+        self, what: str, *, command: Sequence[str] = (), stderr: str = "", fix: str = ""
+    ) -> None:
+        super().__init__(what)
+        self.what = what
+        self.command = list(command)
+        self.stderr = stderr
+        self.fix = fix
+
+    def __str__(self) -> str:
+        from pytest_tower.core.runner import format_command, tail
+
+        lines = [self.what]
+        if self.command:
+            lines.append(f"command: {format_command(self.command)}")
+        if self.stderr.strip():
+            lines.append("stderr (last lines):")
+            lines.extend(f"    {line}" for line in tail(self.stderr))
+        if self.fix:
+            lines.append(f"fix: {self.fix}")
+        return "\n".join(lines)
+
+
+@dataclass
+class CheckContext:
+    """What a check type's `run` gets: its options, where to run, a time budget."""
+
+    check_id: str
+    root: Path
+    options: Mapping[str, Any]
+    timeout: float
+    artifacts_dir: Path
+    deadline: float = 0.0
+    progress: Callable[[str], None] = field(default=lambda line: None)
+    """Show one line of live progress (the terminal rewrites it in place)."""
+    environment: Any = None
+    """For a check with `environment = ...`: the deployed environment it tests, with
+    `.deployment` (url, release, pid, ...) and `.metrics()`; None otherwise."""
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        ok_codes: Sequence[int] = (0,),
+        tool: str = "",
+        fix: str = "",
+        env: Mapping[str, str | None] | None = None,
+    ) -> ToolRun:
+        """Run a tool within what is left of this check's timeout."""
+        import time
+
+        from pytest_tower.core.runner import run_tool
+
+        left = self.deadline - time.monotonic() if self.deadline else self.timeout
+        return run_tool(
+            argv,
+            cwd=self.root,
+            timeout=left,
+            timeout_label=_duration_label(self.timeout),
+            ok_codes=ok_codes,
+            tool=tool or Path(argv[0]).name,
+            fix=fix,
+            env=env,
+        )
+
+
+@dataclass(frozen=True)
+class CheckType:
+    """A kind of check, registered through the `pytest_tower_check_types` hook.
+
+    `run(ctx)` returns a Measurement or raises ToolError. `default_conditions`
+    apply when a check states none; `implied_conditions` always apply (they
+    guard against measuring nothing) unless the user states their own bound on
+    the same metric. `validate(options)` may check option values beyond their
+    kind when gates.toml is read (it also sees the common keys given: conditions,
+    warn, environment, ..., `gates_dir` (the folder paths are relative to) and
+    `environment_strategy`, "local" or "command");
+    it raises ValueError with the message to show.
+    """
+
+    name: str
+    run: Callable[[CheckContext], Measurement]
+    metrics: Sequence[MetricSpec]
+    options: Mapping[str, Option] = field(default_factory=dict)
+    default_conditions: Sequence[str] = ()
+    implied_conditions: Sequence[str] = ()
+    default_timeout: float = 300.0
+    help: str = ""
+    validate: Callable[[Mapping[str, Any]], None] | None = None
+
+    def metric(self, name: str) -> MetricSpec | None:
+        return next((m for m in self.metrics if m.name == name), None)
+
+
+def _duration_label(seconds: float) -> str:
+    return f"{seconds:g}s"

@@ -1,0 +1,140 @@
+"""What every strategy shares: state, lock, verification, monitoring, metrics."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+from pytest_tower.environments.model import Deployment, EnvError, RollbackError, RollbackResult
+from pytest_tower.environments.procs import Monitor
+from pytest_tower.environments.spec import EnvironmentSpec
+from pytest_tower.environments.state import VERIFIED, EnvState, env_lock
+
+
+class Environment:
+    """A deploy target. Subclasses implement deploy, rollback, stop and _probe."""
+
+    monitor_interval = 1.0
+
+    def __init__(self, spec: EnvironmentSpec, root: Path, state_dir: Path) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.options = spec.options
+        self.root = Path(root).resolve()
+        self.folder = Path(state_dir).resolve() / spec.name
+        self.state = EnvState(self.folder)
+        self.timings: dict[str, float] = {}
+        self.rollback_seconds = 0.0
+        self._monitor: Monitor | None = None
+        self._health_failures = 0
+
+    # -- the API the session calls ------------------------------------------
+    def deploy(self, artifact: Path) -> Deployment:
+        raise NotImplementedError
+
+    def rollback(self, reason: str) -> RollbackResult:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        self._unwatch()
+
+    def lock(self, timeout: float | None = None) -> AbstractContextManager[None]:
+        wait = self.options["lock_timeout"] if timeout is None else timeout
+        return env_lock(self.folder / "lock", wait, f"environment {self.name!r}")
+
+    def current(self) -> Deployment | None:
+        """The release serving now, from state.json; None when nothing serves."""
+        data = self.state.load()
+        entry = self.state.entry(data.get("current"), data)
+        if entry is None or not self._serving(entry):
+            return None
+        return self._deployment(entry)
+
+    def _rollback_plan(self, reason: str
+                       ) -> RollbackResult | tuple[dict[str, Any], dict[str, Any] | None]:
+        """The start every rollback shares: what serves now, and the verified release.
+
+        Under on_failure = "keep" the failed release stays, and the result says so.
+        Called under the lock.
+        """
+        data = self.state.load()
+        current = self.state.entry(data.get("current"), data)
+        if current is None:
+            raise RollbackError(f"{self.name}: nothing is deployed, nothing to roll back")
+        if self.options["on_failure"] == "keep":
+            self.state.set_status(current["release"], current["status"], kept=reason)
+            return RollbackResult(self.name, current["release"], None, 0.0, reason)
+        return current, self.state.entry(data.get("verified"), data)
+
+    def mark_verified(self) -> None:
+        """Record the current release as verified, once it shows that it still serves.
+
+        A release that died, or was replaced behind our back, after its checks
+        passed must not become the release every later rollback returns to.
+        """
+        with self.lock():
+            data = self.state.load()
+            entry = self.state.entry(data.get("current"), data)
+            if entry is None:
+                raise EnvError(f"{self.name}: nothing is deployed, so nothing can be verified")
+            problem = self._not_serving(entry)
+            if problem:
+                raise EnvError(f"{self.name}: {entry['release']} passed its checks but "
+                               f"{problem}; it is NOT marked verified")
+            self.state.set_status(entry["release"], VERIFIED)
+
+    def metrics(self) -> dict[str, float]:
+        failures = self._health_failures
+        if self._monitor is not None:
+            failures = max(failures, self._monitor.max_consecutive)
+        return {"deploy_seconds": round(self.timings.get("deploy", 0.0), 3),
+                "rollback_seconds": round(self.rollback_seconds, 3),
+                "health_failures": float(failures),
+                **{f"{k}_seconds": round(v, 3) for k, v in self.timings.items()
+                   if k != "deploy"}}
+
+    def healthy(self) -> bool:
+        """Whether monitoring saw no more consecutive failures than allowed."""
+        return bool(self.metrics()["health_failures"] <= self.options["health_failures_allowed"])
+
+    # -- shared parts -------------------------------------------------------
+    def _serving(self, entry: dict[str, Any]) -> bool:
+        return True
+
+    def _not_serving(self, entry: dict[str, Any]) -> str:
+        """Why `entry` is not (provably) the release serving now; "" when it is."""
+        return ""
+
+    def _probe(self) -> tuple[bool, str]:
+        raise NotImplementedError
+
+    def _deployment(self, entry: dict[str, Any]) -> Deployment:
+        return Deployment.from_dict({**entry, "env": self.name})
+
+    def _watch(self) -> None:
+        self._unwatch()
+        self._monitor = Monitor(self._probe, self.monitor_interval)
+
+    def _unwatch(self) -> None:
+        if self._monitor is not None:
+            self._monitor.stop()
+            self._health_failures = max(self._health_failures, self._monitor.max_consecutive)
+            self._monitor = None
+
+
+def artifact_facts(artifact: Path) -> dict[str, str]:
+    """Path, sha256 and version (from the wheel's file name) of an artifact."""
+    digest = hashlib.sha256()
+    with open(artifact, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    parts = artifact.name.split("-")
+    version = parts[1] if artifact.suffix == ".whl" and len(parts) >= 5 else ""
+    return {"artifact": str(artifact), "sha256": digest.hexdigest(), "version": version}
+
+
+def elapsed(since: float) -> float:
+    return time.monotonic() - since

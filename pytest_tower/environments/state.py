@@ -1,0 +1,129 @@
+"""An environment's recorded state (state.json) and its lock.
+
+state.json is the one truth about which release is current and which was
+last verified; it is replaced atomically, so a crash leaves the old or the
+new record, never half of one. The lock (flock on a file) is held for a
+deploy or a rollback, so two runs never interleave on one environment.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pytest_tower.core.fs import write_json_atomic
+from pytest_tower.environments.model import EnvError, EnvLockedError
+
+DEPLOYED, VERIFIED, ROLLED_BACK, FAILED = "deployed", "verified", "rolled-back", "failed"
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class EnvState:
+    """state.json of one environment: a counter, current, verified, history."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.path = folder / "state.json"
+
+    def load(self) -> dict[str, Any]:
+        """The record; one that cannot be read is an EnvError, never a guess."""
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {"next": 1, "current": None, "verified": None, "history": []}
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise EnvError(f"cannot read {self.path}: {exc}. It records which release serves "
+                           "and which was verified; restore it, or delete the folder "
+                           f"{self.folder} (and stop what it ran) to start afresh") from None
+        history = data.get("history") if isinstance(data, dict) else None
+        if not isinstance(history, list) or not all(
+                isinstance(e, dict) and isinstance(e.get("release"), str) for e in history):
+            raise EnvError(f"{self.path} is not a state record pytest-tower wrote (no valid "
+                           f"history): restore it, or delete the folder {self.folder} (and "
+                           "stop what it ran) to start afresh")
+        result: dict[str, Any] = data
+        return result
+
+    def save(self, data: dict[str, Any]) -> None:
+        write_json_atomic(self.path, data)
+
+    def new_release(self) -> tuple[str, int]:
+        """Reserve the next release number (under the lock)."""
+        data = self.load()
+        number = int(data.get("next", 1))
+        data["next"] = number + 1
+        self.save(data)
+        return f"r{number}", number
+
+    def entry(self, release: str | None, data: dict[str, Any] | None = None
+              ) -> dict[str, Any] | None:
+        data = data if data is not None else self.load()
+        return next((e for e in reversed(data["history"]) if e["release"] == release), None)
+
+    def record(self, entry: dict[str, Any], *, current: bool) -> None:
+        """Add or replace a release's history entry; make it current if told."""
+        data = self.load()
+        data["history"] = [e for e in data["history"] if e["release"] != entry["release"]]
+        data["history"].append(entry)
+        if current:
+            data["current"] = entry["release"]
+        self.save(data)
+
+    def set_status(self, release: str, status: str, **extra: Any) -> None:
+        data = self.load()
+        for entry in data["history"]:
+            if entry["release"] == release:
+                entry["status"] = status
+                entry.update(extra)
+        if status == VERIFIED:
+            data["verified"] = release
+        self.save(data)
+
+    def set_current(self, release: str, **changes: Any) -> None:
+        data = self.load()
+        data["current"] = release
+        for entry in data["history"]:
+            if entry["release"] == release:
+                entry.update(changes)
+        self.save(data)
+
+
+@contextlib.contextmanager
+def env_lock(path: Path, timeout: float, what: str) -> Iterator[None]:
+    """flock `path`; wait up to `timeout`, then raise EnvLockedError naming the holder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
+                    raise EnvLockedError(
+                        f"{what}: the environment is locked by another run "
+                        f"({holder or 'unknown holder'}) and was not released within "
+                        f"{timeout:g}s; wait for that run to finish, or raise lock_timeout"
+                    ) from None
+                time.sleep(0.1)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} since {now()}\n".encode(), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
