@@ -6,7 +6,12 @@ any work: a user's ordinary `pytest` run is unchanged.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import pytest
+
+if TYPE_CHECKING:
+    from collections.abc import Generator
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -108,6 +113,17 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
     targets = early_stubs(early_config, ns)
     try:
         return (yield)
+    except SystemExit as exc:  # sys.exit(0) at conftest import must not end the gate with 0
+        message = (f"conftest.py could not be loaded: it called sys.exit({exc.code!r}) while "
+                   "being imported; no gate ran")
+        if targets is not None and targets.report is not None:
+            import contextlib
+
+            from pytest_tower.report.json_report import write_config_error
+
+            with contextlib.suppress(OSError):
+                write_config_error(targets.report, message, summary="conftest error")
+        raise pytest.UsageError(f"pytest-tower: {message}") from None
     except Exception as exc:
         if targets is not None and targets.report is not None:
             import contextlib
@@ -128,13 +144,28 @@ def _early_exit(ns: object) -> bool:
     controller writes the final report after every worker has finished.)
     """
     return bool(getattr(ns, "help", False) or getattr(ns, "version", False)
-                or getattr(ns, "tower_show", None) is not None)
+                or (getattr(ns, "tower_show", None) is not None
+                    and not getattr(ns, "tower", False)))  # both: refused, report says so
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> int | None:
     """--tower: selection from the command line only. --tower-show: history, runs nothing."""
     metric = config.getoption("tower_show")
+    if metric is not None and config.getoption("tower"):
+        message = ("--tower-show prints the history and runs no gate; run it on its own "
+                   "(`pytest --tower-show`), and the gate as a separate `pytest --tower` step")
+        from pytest_tower.run.start import TARGETS_KEY
+
+        targets = config.stash.get(TARGETS_KEY, None)
+        if targets is not None and targets.report is not None:
+            import contextlib
+
+            from pytest_tower.report.json_report import write_config_error
+
+            with contextlib.suppress(OSError):
+                write_config_error(targets.report, message, summary="usage error")
+        raise pytest.UsageError(f"pytest-tower: {message}")
     if metric is None:
         if config.getoption("tower") and not hasattr(config, "workerinput"):
             from pytest_tower.run.selection import SELECTION_KEY, command_line_only, refuse_listing
@@ -145,6 +176,35 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
     from pytest_tower.history.show import show_history
 
     return show_history(config, metric or None)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True, specname="pytest_cmdline_main")
+def pytest_cmdline_main_tower_exit(config: pytest.Config) -> Generator[None, object, object]:
+    """With --tower, exit 0 comes from a passing verdict only.
+
+    A project's conftest.py or a plugin can end the session early with status 0
+    (`pytest.exit(returncode=0)` in pytest_sessionstart) or rewrite the status
+    afterwards (`session.exitstatus = 0` in pytest_sessionfinish, the common
+    "exit 5 -> 0" snippet): the gate then exits 1 instead.
+    """
+    result = yield
+    if (not config.getoption("tower") or hasattr(config, "workerinput")
+            or config.getoption("help", False) or result not in (0, pytest.ExitCode.OK)):
+        return result
+    from pytest_tower.run.session import TOWER_KEY
+
+    tower = config.stash.get(TOWER_KEY, None)
+    verdict = getattr(tower, "verdict", None)
+    if (tower is not None and verdict is not None and verdict.passed
+            and not tower.internal_errors and not tower.interrupted_by):
+        return result
+    import sys
+
+    why = ("the gate's verdict is not a pass" if verdict is not None
+           else "the session ended before the gate reached a verdict")
+    sys.stderr.write(f"pytest-tower: exit status 0 refused: {why} (a conftest.py or plugin "
+                     "ended the session or changed its exit status); exiting 1\n")
+    return pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")
@@ -163,7 +223,7 @@ def tower_base_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def tower_deployment() -> dict:  # type: ignore[type-arg]
+def tower_deployment() -> dict[str, Any]:
     """The deployment under test: url, release, version, artifact, sha256, log_path."""
     import json
     import os

@@ -1,16 +1,15 @@
-"""Shared helpers: tmp projects with a gates.toml, fake tools for fault injection."""
+"""Shared fixtures: tmp projects with a gates.toml, fake tools for fault injection."""
 
 from __future__ import annotations
 
 import json
-import os
 import stat
 import subprocess
 import sys
 import textwrap
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,17 +41,26 @@ def fake_tool(pytester: pytest.Pytester):
     return make
 
 
-def read_report(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_text())
+@pytest.fixture
+def read_report() -> Callable[[Path], dict[str, Any]]:
+    """Parse a JSON report a run wrote; a missing or broken one fails the test loudly."""
+
+    def read(path: Path) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(path.read_text())
+        return data
+
+    return read
 
 
-def no_traceback(text: str) -> bool:
+def _clean(text: str) -> bool:
     return "Traceback" not in text and "INTERNALERROR" not in text
 
 
-def isolated_env() -> dict[str, str]:
-    """Environment for subprocess runs that must not see the dev's PATH tweaks."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+@pytest.fixture
+def no_traceback() -> Callable[[str], bool]:
+    """no_traceback(text): True when text shows no traceback or INTERNALERROR (faults are
+    reported, never crash the plugin)."""
+    return _clean
 
 
 @dataclass
@@ -62,11 +70,25 @@ class TowerRun:
     rc: int
     output: str
     report: dict[str, Any] | None
+    stdout: pytest.LineMatcher = field(default_factory=lambda: pytest.LineMatcher([]))
+    stderr: pytest.LineMatcher = field(default_factory=lambda: pytest.LineMatcher([]))
 
     @property
     def verdict_line(self) -> str:
         lines = [ln.strip("= ") for ln in self.output.splitlines() if "TOWER GATE" in ln]
         return lines[-1] if lines else ""
+
+    @property
+    def check(self) -> dict[str, Any]:
+        """The report's only check, for gates with one check."""
+        assert self.report is not None, self.output
+        (only,) = self.report["checks"]
+        return dict(only)
+
+    @property
+    def clean(self) -> bool:
+        """No traceback or INTERNALERROR anywhere in the output."""
+        return _clean(self.output)
 
 
 @pytest.fixture
@@ -75,16 +97,20 @@ def run_tower(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):
 
     run_tower(gates_text, *args, files={path: text}, setup=fn(project_dir),
     env={NAME: value}, subprocess=False, signal_when=(SIGNUM, relative_path),
-    plant_report=text) -> TowerRun. `plant_report` is written to report.json
-    first, so a run that never replaces it is seen.
+    plant_report=text) -> TowerRun. gates_text None keeps the gates.toml the
+    test wrote. `plant_report` is written to report.json first, so a run that
+    never replaces it is seen. Like pytester's RunResult, `stdout`/`stderr` are
+    LineMatchers (for a signalled run, stdout holds both); `check` is the only
+    check of the report, `clean` means no traceback anywhere.
     """
 
-    def run(gates_text: str, *args: str, files: Mapping[str, str] | None = None,
+    def run(gates_text: str | None, *args: str, files: Mapping[str, str] | None = None,
             setup: Callable[[Path], None] | None = None, env: Mapping[str, str] | None = None,
             subprocess: bool = False, signal_when: tuple[int, str] | None = None,
             timeout: float = 120.0, plant_report: str | None = None) -> TowerRun:
         project = pytester.path
-        (project / "gates.toml").write_text(textwrap.dedent(gates_text))
+        if gates_text is not None:  # None: keep the gates.toml the test wrote
+            (project / "gates.toml").write_text(textwrap.dedent(gates_text))
         for name, text in (files or {}).items():
             path = project / name
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,19 +125,19 @@ def run_tower(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):
         argv = ["--tower", "--tower-report=report.json", *args]
         if signal_when is not None:
             rc, output = _run_and_signal(pytester, argv, *signal_when, timeout=timeout)
-        elif subprocess:
-            result = pytester.runpytest_subprocess(*argv, timeout=timeout)
-            rc, output = int(result.ret), result.stdout.str() + "\n" + result.stderr.str()
+            stdout, stderr = pytest.LineMatcher(output.splitlines()), pytest.LineMatcher([])
         else:
-            result = pytester.runpytest(*argv)
-            rc, output = int(result.ret), result.stdout.str() + "\n" + result.stderr.str()
+            result = (pytester.runpytest_subprocess(*argv, timeout=timeout) if subprocess
+                      else pytester.runpytest(*argv))
+            rc, stdout, stderr = int(result.ret), result.stdout, result.stderr
+            output = stdout.str() + "\n" + stderr.str()
         data: dict[str, Any] | None = None
         if report.is_file():
             try:
                 data = json.loads(report.read_text())
             except ValueError:
                 data = {"verdict": "<unreadable report>"}
-        return TowerRun(rc, output, data)
+        return TowerRun(rc, output, data, stdout, stderr)
 
     return run
 

@@ -22,6 +22,12 @@ BUILTIN = {
 }
 
 
+def builtin_check_types() -> dict[str, CheckType]:
+    """{name: CheckType} of the built-in types: what a report renderer falls back on
+    when it is not given the run's check types (a report read back from a file)."""
+    return {t.name: t for t in pytest_tower_check_types()}
+
+
 @pytest.hookimpl
 def pytest_tower_check_types() -> list[CheckType]:
     # import_module reads sys.modules, so the CheckType class is the current one

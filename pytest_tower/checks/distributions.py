@@ -1,5 +1,8 @@
 """What is installed in an environment, read by running that environment's python.
 
+The one distribution lister: licenses, sbom and pip-audit (its local packages)
+all read the environment through `read_environment`.
+
 The default environment (the one pytest runs in) goes through the same
 subprocess as any other, so there is one code path to trust. The script
 drops the current directory from sys.path, as cyclonedx-py does, so a
@@ -15,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pytest_tower.core.model import CheckContext, ToolError
+from pytest_tower.core.names import table_label
 
 MARKER = "TOWER-DISTRIBUTIONS "
 # Runs in the audited interpreter: keep it compatible with old Pythons (3.8+).
@@ -29,10 +33,13 @@ for dist in distributions(path=path):
     where = str(getattr(dist, "_path", ""))
     try:
         meta = dist.metadata
+        direct = json.loads(dist.read_text("direct_url.json") or "{}")
+        local = direct.get("url") if "dir_info" in direct else None  # PEP 610
         found.append({"name": meta.get("Name"), "version": meta.get("Version"),
                       "license_expression": meta.get("License-Expression"),
                       "license": meta.get("License"),
-                      "classifiers": meta.get_all("Classifier") or [], "where": where})
+                      "classifiers": meta.get_all("Classifier") or [], "where": where,
+                      "local_url": local if str(local).startswith("file:") else None})
     except Exception as exc:
         found.append({"name": None, "version": None, "error": repr(exc), "where": where})
 print("TOWER-DISTRIBUTIONS " + json.dumps({"python": sys.executable, "distributions": found}))
@@ -48,6 +55,7 @@ class Distribution:
     classifiers: tuple[str, ...] = ()
     where: str = ""
     error: str = ""
+    local_url: str = ""  # installed from a local directory (PEP 610 dir_info): its file: URL
 
     @property
     def key(self) -> str:
@@ -77,7 +85,7 @@ def python_of(ctx: CheckContext) -> str:
         inside = path / "bin" / "python"
         raise ToolError(
             f"python = {python!r} is a folder, not an interpreter",
-            fix=f"set `python` in [{ctx.check_id.replace('::', '.')}] to "
+            fix=f"set `python` in {table_label(ctx.check_id)} to "
             + (f"{python.rstrip('/')}/bin/python" if inside.exists()
                else "the interpreter of the environment to audit, e.g. \".venv/bin/python\""))
     return python
@@ -85,12 +93,14 @@ def python_of(ctx: CheckContext) -> str:
 
 def read_environment(ctx: CheckContext, python: str) -> Environment:
     """Every distribution importable in `python`'s environment, first one of a name wins."""
-    fix = (f"set `python` in [{ctx.check_id.replace('::', '.')}] to the interpreter of the "
+    fix = (f"set `python` in {table_label(ctx.check_id)} to the interpreter of the "
            "environment to audit, e.g. \".venv/bin/python\"")
     run = ctx.run([python, "-c", SCRIPT], tool="python", fix=fix)
     line = next((ln for ln in reversed(run.stdout.splitlines()) if ln.startswith(MARKER)), None)
     try:
-        data = json.loads(line[len(MARKER):]) if line else None
+        if line is None:
+            raise TypeError("no marker line")
+        data = json.loads(line[len(MARKER):])
         env = Environment(str(data["python"]))
         seen: set[str] = set()
         for item in data["distributions"]:
@@ -101,6 +111,7 @@ def read_environment(ctx: CheckContext, python: str) -> Environment:
                 license=item.get("license"),
                 classifiers=tuple(item.get("classifiers") or ()),
                 where=str(item.get("where") or ""), error=str(item.get("error") or ""),
+                local_url=str(item.get("local_url") or ""),
             )
             if dist.key not in seen:
                 seen.add(dist.key)

@@ -11,11 +11,13 @@ with a note: what is real content is the project's call, not a heuristic's.
 
 from __future__ import annotations
 
+import codecs
 import stat
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from pytest_tower.core.fs import relative
 from pytest_tower.core.model import (
     CheckContext,
     CheckType,
@@ -58,7 +60,7 @@ def _short(root: Path, pattern: str) -> list[str]:
         except OSError:
             continue
         if len(text) < SHORT_TEXT:
-            return [f"{_rel(match, root)} holds only {text.decode(errors='replace')!r}: "
+            return [f"{relative(match, root)} holds only {text.decode(errors='replace')!r}: "
                     "is it a placeholder?"]
         return []
     return []
@@ -75,7 +77,7 @@ def _problem(root: Path, pattern: str) -> str:
         return f"no file matches under {root}" if _is_glob(pattern) else f"not found in {root}"
     if not _is_glob(pattern):
         return found[0][1]
-    return "no usable match: " + "; ".join(f"{_rel(m, root)} {why}" for m, why in found[:5])
+    return "no usable match: " + "; ".join(f"{relative(m, root)} {why}" for m, why in found[:5])
 
 
 NOT_FOUND = "not found"
@@ -104,19 +106,37 @@ def _unusable(path: Path, root: Path) -> str:
         return "is empty"
     try:
         with path.open("rb") as handle:
-            head = handle.read(BLANK_CHECK_BYTES)
+            blank = _blank(handle)
     except OSError as exc:
         return f"cannot be read ({exc.strerror or exc})"
-    if info.st_size <= BLANK_CHECK_BYTES and not head.strip():
-        return "holds only whitespace"
+    if blank:
+        return "holds only whitespace"  # Unicode spaces, NUL and zero-width ones included
     return ""
 
 
-def _rel(path: Path, root: Path) -> str:
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)
+INVISIBLE = "\x00\u200b\u200c\u200d\u2060\ufeff"
+"""Characters that show nothing yet are not `str.isspace()`: NUL, zero-width spaces, BOM."""
+
+
+def _blank(handle: Any) -> bool:
+    """Whether the whole file (read in chunks, any size) holds nothing but Unicode
+    whitespace, NUL bytes and zero-width characters. Undecodable bytes are content."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    while True:
+        chunk = handle.read(BLANK_CHECK_BYTES)
+        text = decoder.decode(chunk, final=not chunk)
+        if _has_content(text):
+            return False
+        if not chunk:
+            return True
+
+
+_DROP_INVISIBLE = {ord(ch): None for ch in INVISIBLE}
+
+
+def _has_content(text: str) -> bool:
+    # str.strip() with no argument strips exactly what str.isspace() calls whitespace
+    return bool(text.translate(_DROP_INVISIBLE).strip())
 
 
 def _is_glob(pattern: str) -> bool:

@@ -16,6 +16,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+from pytest_tower.checks.pins import install_hint
 from pytest_tower.core.model import (
     BYTES,
     CheckContext,
@@ -25,15 +26,17 @@ from pytest_tower.core.model import (
     Option,
     ToolError,
 )
+from pytest_tower.core.names import table_label
+from pytest_tower.environments.install import _top_modules
 
-INSTALL = "pip install 'build>=1.2,<2' (pytest-tower installs it)"
+INSTALL = install_hint("build") + " (pytest-tower installs it)"
 
 
 def run(ctx: CheckContext) -> Measurement:
     project = (ctx.root / ctx.options["path"]).resolve()
     if not (project / "pyproject.toml").is_file() and not (project / "setup.py").is_file():
         raise ToolError(f"nothing to build at {project}: no pyproject.toml (or setup.py)",
-                        fix=f"set `path` in [{ctx.check_id.replace('::', '.')}] to the "
+                        fix=f"set `path` in {table_label(ctx.check_id)} to the "
                         "project folder")
     outdir = ctx.artifacts_dir / "dist"
     outdir.mkdir(parents=True, exist_ok=True)
@@ -72,13 +75,23 @@ def _measure(wheel: Path, root: Path, tool: str) -> Measurement:
                         f"{', '.join(lacking)} among its {len(names)} entries",
                         fix="check the build backend in pyproject.toml [build-system]")
     files = len(names)
+    modules = _top_modules(names)
+    if not modules:
+        shown = ", ".join(names[:6]) + (" ..." if len(names) > 6 else "")
+        raise ToolError(
+            f"the built wheel {wheel.name} holds no importable module (only {shown}): a "
+            "wheel of metadata only is not a build of the project, whether or not an "
+            "environment deploys it",
+            fix="check the build backend's include settings (e.g. [tool.hatch.build."
+                "targets.wheel] packages/only-include, [tool.setuptools] packages)")
     digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
     try:
         shown = wheel.relative_to(root).as_posix()
     except ValueError:
         shown = str(wheel)
     return Measurement(
-        metrics={"size": float(wheel.stat().st_size), "files": float(files)},
+        metrics={"size": float(wheel.stat().st_size), "files": float(files),
+                 "modules": float(len(modules))},
         tool=tool,
         artifacts={"wheel": shown, "sha256": digest},
         notes=[f"wheel {shown}", f"sha256 {digest}"],
@@ -93,10 +106,13 @@ def _version(ctx: CheckContext) -> str:
 CHECK_TYPE = CheckType(
     name="package",
     run=run,
+    install=INSTALL,
     help="Build the deployment package: a wheel of the project (python -m build --wheel).",
     metrics=[
         MetricSpec("size", unit=BYTES, help="size of the wheel"),
         MetricSpec("files", help="entries in the wheel"),
+        MetricSpec("modules", help="top-level importable modules and packages in the wheel "
+                   "(none is an error: a metadata-only wheel is not a build)"),
     ],
     options={
         "path": Option("str", "the project folder, relative to gates.toml", default="."),

@@ -9,6 +9,7 @@ not repeated here: they are pytest-tower's own requirements (pyproject.toml's
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from collections.abc import Sequence
@@ -24,6 +25,7 @@ from pytest_tower.core.model import ToolError
 _VERSION = re.compile(r"(?<![\w.])v?(\d+(?:\.\d+)+(?:[-.+]?\w+)*)")
 
 
+@functools.cache
 def _requirements() -> list[str]:
     """pytest-tower's own requirement strings: installed metadata, else the checkout's
     pyproject.toml (running from a source tree that was never installed)."""
@@ -69,8 +71,8 @@ def check(tool: str, dist: str, version_text: str, *, command: Sequence[str] = (
         found = Version(match[1]) if match else None
     except InvalidVersion:
         found = None
-    wanted = ",".join(sorted((str(s) for s in spec or ()), key=lambda s: s[0] != ">"))
-    install = f"pip install '{dist}{wanted}'" if spec else f"pip install {dist}"
+    wanted = _range(spec)
+    install = install_hint(dist)
     fix = (f"{install} into the environment pytest-tower runs in (it is installed with "
            "pytest-tower), or set `executable` to a supported one")
     if found is None:
@@ -81,6 +83,24 @@ def check(tool: str, dist: str, version_text: str, *, command: Sequence[str] = (
         raise ToolError(f"{tool} {found}{where} is not a supported version: pytest-tower "
                         f"reads {tool}{wanted}", command=command, fix=fix)
     return first
+
+
+def install_hint(*dists: str) -> str:
+    """`pip install 'ruff>=0.17,<0.18'`: the install command for the pinned range(s).
+
+    Why here: a check type's fix message must not repeat a version that
+    pyproject.toml already pins (it drifted when written twice).
+    """
+    parts = []
+    for dist in dists:
+        spec = supported(dist)
+        parts.append(f"'{dist}{_range(spec)}'" if spec else dist)
+    return "pip install " + " ".join(parts)
+
+
+def _range(spec: SpecifierSet | None) -> str:
+    """The specifiers lower bound first: `>=0.17,<0.18`."""
+    return ",".join(sorted((str(s) for s in spec or ()), key=lambda s: s[0] != ">"))
 
 
 def _canonical(name: str) -> str:

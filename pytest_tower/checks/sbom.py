@@ -14,11 +14,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest_tower.checks.pins as _pins
 from pytest_tower.checks.distributions import canonical_name, python_of, read_environment
+from pytest_tower.core.fs import output_target
 from pytest_tower.core.model import (
     CheckContext,
     CheckType,
@@ -28,17 +30,27 @@ from pytest_tower.core.model import (
     Option,
     ToolError,
 )
+from pytest_tower.core.names import table_label
 
-INSTALL = "pip install 'cyclonedx-bom>=7.5,<8' (pytest-tower installs it), or set executable"
+INSTALL = _pins.install_hint("cyclonedx-bom") + " (pytest-tower installs it), or set executable"
 
 
 def run(ctx: CheckContext) -> Measurement:
     python = python_of(ctx)
     output = ctx.root / ctx.options["output"]
-    where = f"`output` in [{ctx.check_id.replace('::', '.')}]"
+    where = f"`output` in {table_label(ctx.check_id)}"
     if output.is_dir():
         raise ToolError(f"output {ctx.options['output']!r} is a folder: the SBOM cannot be "
                         "written there", fix=f"set {where} to a file name, e.g. sbom.cdx.json")
+    try:  # a symlink is followed; a device, FIFO or socket is never renamed over
+        output = output_target(output)
+    except OSError as exc:
+        raise ToolError(f"output {ctx.options['output']!r}: {exc.strerror or exc}",
+                        fix=f"set {where} to a regular file path") from None
+    if not _sbom_or_empty(output):
+        raise ToolError(f"refusing to overwrite {ctx.options['output']!r}: pytest-tower did "
+                        "not write it (it is not a CycloneDX SBOM); choose another path or "
+                        "delete it", fix=f"fix {where}")
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -88,6 +100,21 @@ def run(ctx: CheckContext) -> Measurement:
                        artifacts={"sbom": ctx.options["output"]})
 
 
+def _sbom_or_empty(path: Path) -> bool:
+    """A missing or empty file, or a CycloneDX JSON document (an earlier SBOM): ours to replace."""
+    try:
+        data = path.read_bytes() if path.is_file() else b""
+    except OSError:
+        return True  # the write says what is wrong
+    if not data.strip():
+        return True
+    try:
+        doc = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(doc, dict) and doc.get("bomFormat") == "CycloneDX"
+
+
 def _read(path: Path, argv: list[str], stderr: str) -> dict[str, Any]:
     """The generator's file, if it is a CycloneDX JSON document; ToolError if not."""
     try:
@@ -132,7 +159,7 @@ def _generator(bom: dict[str, Any]) -> str:
     return "cyclonedx-py"
 
 
-def validate(options: dict[str, Any]) -> None:
+def validate(options: Mapping[str, Any]) -> None:
     output = PurePosixPath(options["output"])
     if not options["output"].strip() or output.is_absolute() or ".." in output.parts:
         raise ValueError(f"output: {options['output']!r} must be a file path relative to "
@@ -142,6 +169,7 @@ def validate(options: dict[str, Any]) -> None:
 CHECK_TYPE = CheckType(
     name="sbom",
     run=run,
+    install=INSTALL,
     help="Write a CycloneDX JSON SBOM of the environment (cyclonedx-py) and check it is "
     "complete.",
     metrics=[

@@ -16,15 +16,15 @@ venv without that marker is half-built and is made again.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import shutil
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
+from pytest_tower.core.fs import locked
 from pytest_tower.core.model import CheckContext, ToolError
 
 MARKER = "tower-tool.json"
@@ -40,7 +40,7 @@ def tool_python(ctx: CheckContext, name: str, requirements: Sequence[str]) -> Pa
     if (venv / MARKER).exists():
         return python
     tools.mkdir(parents=True, exist_ok=True)
-    with _locked(tools / f"{name}.lock"):
+    with locked(tools / f"{name}.lock"):
         if (venv / MARKER).exists():  # another process made it while we waited
             return python
         shutil.rmtree(venv, ignore_errors=True)
@@ -53,18 +53,6 @@ def tool_python(ctx: CheckContext, name: str, requirements: Sequence[str]) -> Pa
         (venv / MARKER).write_text(json.dumps({"requirements": list(requirements),
                                                "created": time.time()}))
     return python
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    import fcntl
-
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def installed_version(ctx: CheckContext, python: str, dist: str, fix: str) -> str:

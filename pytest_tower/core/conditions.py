@@ -12,11 +12,14 @@ import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pytest_tower.core.model import MetricSpec
 from pytest_tower.core.suggest import did_you_mean
 from pytest_tower.core.units import UNIT_NAMES, UnitError, format_value, split_number, to_unit
+
+if TYPE_CHECKING:  # plain types of the report, no import at run time (core stays pure)
+    from pytest_tower.report.schema import ConditionDict
 
 OPS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le,
@@ -174,9 +177,9 @@ class ConditionResult:
                      f" -> threshold {format_value(self.threshold, c.unit)}")
         return text + ")"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ConditionDict:
         c = self.condition
-        data = {
+        data: ConditionDict = {
             "expr": c.expr,
             "metric": c.metric_id,
             "op": c.op,

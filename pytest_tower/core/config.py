@@ -3,6 +3,9 @@
 Everything that can be wrong with the file is found here, before any tool
 runs: syntax, unknown keys and tools, wrong types, conditions that do not
 parse or name a metric the check does not produce, needs that point nowhere.
+
+Long because every way the file can be wrong is checked here, with its position
+and a suggestion; options.py, tomlpos.py and suggest.py hold the helpers.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 from pytest_tower.core.conditions import FAIL, WARN, Condition, ConditionError, parse_condition
 from pytest_tower.core.errors import ConfigError
 from pytest_tower.core.model import CheckType, Option
+from pytest_tower.core.names import check_key
 from pytest_tower.core.options import OptionError, read_option
 from pytest_tower.core.suggest import did_you_mean
 from pytest_tower.core.tomlpos import TomlLines
@@ -77,7 +81,7 @@ class CheckSpec:
 
     @property
     def id(self) -> str:
-        return f"{self.stage}::{self.name}"
+        return check_key(self.stage, self.name)
 
     @property
     def ref(self) -> str:
@@ -173,7 +177,7 @@ class _Reader:
                            if e.conditions or e.warn)
         if env_checks:
             stages.append(Stage(ENV_STAGE, env_checks, self.locate(ENV_STAGE, None)))
-        stages = promote_needs(stages, self.environments)
+        stages = promote_needs(stages, self.environments, self.error)
         self.check_collisions(stages)
         return Pipeline(self.path, tuple(stages), settings.get("report"),
                         settings.get("baseline", SETTINGS["baseline"].default),

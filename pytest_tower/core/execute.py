@@ -12,11 +12,14 @@ import time
 import traceback
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pytest_tower.core.config import CheckSpec
 from pytest_tower.core.model import CheckContext, Measurement, ToolError
 from pytest_tower.core.outcome import BLOCKED, ERROR, Outcome, judge
+
+if TYPE_CHECKING:
+    from pytest_tower.report.schema import FindingDict
 
 
 def run_check(spec: CheckSpec, nodeid: str, root: Path, artifacts_dir: Path, *,
@@ -52,8 +55,9 @@ def run_check(spec: CheckSpec, nodeid: str, root: Path, artifacts_dir: Path, *,
         bad = _non_finite(measurement.metrics)
         if bad:
             outcome.message = (f"could not measure: the {spec.check_type.name!r} check type "
-                               f"reported a non-finite value for {bad} (a bug in it, or "
-                               "unreadable tool output)")
+                               f"reported a non-finite value for {bad} (a metric must be an "
+                               "int or float within float range, not a bool or another "
+                               "type; a bug in it, or unreadable tool output)")
             outcome.tool = measurement.tool
             outcome.duration_s = round(time.monotonic() - started, 3)
             return outcome
@@ -63,7 +67,8 @@ def run_check(spec: CheckSpec, nodeid: str, root: Path, artifacts_dir: Path, *,
         outcome.tool = measurement.tool
         outcome.metrics = dict(measurement.metrics)
         outcome.conditions = [r.to_dict() for r in results]
-        outcome.findings = [f.to_dict() for f in measurement.findings]
+        # Finding.to_dict leaves out empty fields: the report's FindingDict
+        outcome.findings = [cast("FindingDict", f.to_dict()) for f in measurement.findings]
         outcome.artifacts = dict(measurement.artifacts)
         outcome.notes = list(measurement.notes)
     outcome.duration_s = round(time.monotonic() - started, 3)
@@ -83,10 +88,35 @@ def _writable(outcome: Outcome, type_name: str) -> Outcome:
 
 
 def _non_finite(metrics: Mapping[str, Any]) -> str:
-    """The metrics that are not finite numbers (NaN, infinity, not a number), or ''."""
-    bad = [f"{k} ({v!r})" for k, v in metrics.items()
-           if not isinstance(v, (int, float)) or not math.isfinite(v)]
+    """The metrics that are not finite numbers (NaN, infinity, a bool, not a number,
+    an int beyond float range), or ''."""
+    if not isinstance(metrics, Mapping):
+        return f"its metrics ({_short(metrics)}: not a mapping of names to numbers)"
+    bad = [f"{k} ({_short(v)})" for k, v in metrics.items() if not _finite_number(v)]
     return ", ".join(bad)
+
+
+def _finite_number(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large to become a float
+        return False
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            text = str(value)
+        except ValueError:  # more digits than Python will print
+            return "an integer too large to print"
+    else:
+        try:
+            text = repr(value)
+        except Exception:
+            text = f"a {type(value).__name__}"
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def blocked_outcome(spec: CheckSpec, nodeid: str, reason: str) -> Outcome:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 if TYPE_CHECKING:
     from pytest_tower.core.runner import ToolRun
@@ -23,6 +23,14 @@ PERCENT = "%"
 SECONDS = "s"
 MILLISECONDS = "ms"
 BYTES = "B"
+UNITS = (COUNT, PERCENT, SECONDS, MILLISECONDS, BYTES)
+
+# The kinds a check table's option may have (core/options.py has one reader each);
+# environment strategies add their own three, read by environments/spec.py.
+CheckOptionKind = Literal["str", "int", "number", "bool", "str_list", "duration",
+                          "table_list", "int_or_auto"]
+OptionKind = Literal[CheckOptionKind, "table", "argv", "health"]
+OPTION_KINDS: tuple[str, ...] = get_args(CheckOptionKind)
 
 
 @dataclass(frozen=True)
@@ -46,10 +54,11 @@ class Option:
     """A check-type-specific key of a `[stage.check]` table.
 
     kind: "str", "int", "number", "bool", "str_list", "duration", "table_list" or
-    "int_or_auto" (a whole number >= 1, or "auto").
+    "int_or_auto" (a whole number >= 1, or "auto"); checked when the check type
+    is registered, so a typo is a usage error naming it, not a KeyError later.
     """
 
-    kind: str
+    kind: OptionKind
     help: str = ""
     default: Any = None
     required: bool = False
@@ -167,6 +176,34 @@ class CheckContext:
 
 
 @dataclass(frozen=True)
+class FindingsStyle:
+    """How a check type's findings are exported: SARIF (code scanning) and annotations.
+
+    Why declared here: report/ renders the findings of any check type, built-in or
+    not, from this alone. `levels` maps a finding's severity (its first word,
+    upper-cased) to a SARIF level, else `default_level`; `security_severity` gives
+    GitHub's 0-10 score per severity (the worst seen per rule is kept);
+    `notification_codes` are codes that mean "the tool could not scan this file",
+    reported as tool notifications rather than results.
+    """
+
+    tool: str
+    information_uri: str
+    default_level: Literal["error", "warning", "note"] = "error"
+    levels: Mapping[str, str] = field(default_factory=dict)
+    security_severity: Mapping[str, str] = field(default_factory=dict)
+    tags: Sequence[str] = ()
+    notification_codes: Sequence[str] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form the report carries per check (`findings_style`)."""
+        return {"tool": self.tool, "information_uri": self.information_uri,
+                "default_level": self.default_level, "levels": dict(self.levels),
+                "security_severity": dict(self.security_severity), "tags": list(self.tags),
+                "notification_codes": list(self.notification_codes)}
+
+
+@dataclass(frozen=True)
 class CheckType:
     """A kind of check, registered through the `pytest_tower_check_types` hook.
 
@@ -178,6 +215,13 @@ class CheckType:
     warn, environment, ..., `gates_dir` (the folder paths are relative to) and
     `environment_strategy`, "local" or "command");
     it raises ValueError with the message to show.
+
+    Declarations read by the rest of pytest-tower (so nothing else names a type):
+    `findings` says how its findings appear in SARIF and annotations (None: they
+    are not exported); `charted` lists the metrics the HTML report charts over
+    runs; `install` is the fix shown when its tool is missing (built-in types
+    derive it from the pinned versions, `checks.pins.install_hint`). A type
+    supports `base =` (new-code metrics) when it declares a `base` option.
     """
 
     name: str
@@ -189,6 +233,14 @@ class CheckType:
     default_timeout: float = 300.0
     help: str = ""
     validate: Callable[[Mapping[str, Any]], None] | None = None
+    findings: FindingsStyle | None = None
+    charted: Sequence[str] = ()
+    install: str = ""
+
+    @property
+    def supports_base(self) -> bool:
+        """True when `base = "origin/main"` gives it new-code metrics."""
+        return "base" in self.options
 
     def metric(self, name: str) -> MetricSpec | None:
         return next((m for m in self.metrics if m.name == name), None)

@@ -10,15 +10,32 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from pytest_tower.core.conditions import FAIL, ConditionResult
 from pytest_tower.core.config import CheckSpec, Pipeline
-from pytest_tower.core.model import Measurement
-from pytest_tower.core.units import format_value
+from pytest_tower.core.model import Measurement, MetricSpec
 
-PASSED, FAILED, ERROR, BLOCKED, SKIPPED = "passed", "failed", "error", "blocked", "skipped"
-VERDICTS = (PASSED, FAILED, ERROR, BLOCKED, SKIPPED)
+if TYPE_CHECKING:  # plain types of the report, no import at run time (core stays pure)
+    from pytest_tower.report.schema import ConditionDict, FindingDict
+
+
+
+class Status(StrEnum):
+    """A check's verdict. The values are the strings reports and history carry."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    BLOCKED = "blocked"
+    SKIPPED = "skipped"
+
+
+# The values as plain str, for `from ...outcome import PASSED`: they travel to and from
+# xdist workers, and execnet serializes str but not a str subclass such as an enum member.
+PASSED, FAILED, ERROR, BLOCKED, SKIPPED = (s.value for s in Status)
+VERDICTS: tuple[str, ...] = (PASSED, FAILED, ERROR, BLOCKED, SKIPPED)
 
 
 @dataclass
@@ -31,12 +48,15 @@ class Outcome:
     verdict: str
     tool: str = ""
     metrics: dict[str, float] = field(default_factory=dict)
-    conditions: list[dict[str, Any]] = field(default_factory=list)
+    conditions: list[ConditionDict] = field(default_factory=list)
     message: str = ""
-    findings: list[dict[str, Any]] = field(default_factory=list)
+    findings: list[FindingDict] = field(default_factory=list)
     duration_s: float = 0.0
     artifacts: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.verdict = str(self.verdict)  # a plain str even if given a Status (see above)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -54,8 +74,8 @@ def judge(spec: CheckSpec, measurement: Measurement, baseline: Mapping[str, floa
     (error), except in the run that records the baseline.
     """
     results = [
-        c.evaluate(measurement.metrics, spec.check_type.metric(c.metric),  # type: ignore[arg-type]
-                   baseline, measurement.known_keys)
+        c.evaluate(measurement.metrics, _metric(spec, c.metric), baseline,
+                   measurement.known_keys)
         for c in (*spec.conditions, *spec.warn)
     ]
     gating = [r for r in results if r.condition.level == FAIL]
@@ -68,6 +88,13 @@ def judge(spec: CheckSpec, measurement: Measurement, baseline: Mapping[str, floa
     if broken:
         return FAILED, results, "condition not met: " + "; ".join(r.describe() for r in broken)
     return PASSED, results, ""
+
+
+def _metric(spec: CheckSpec, name: str) -> MetricSpec:
+    metric = spec.check_type.metric(name)
+    if metric is None:  # parse_condition accepts only metrics the check type declares
+        raise ValueError(f"{spec.id}: check type {spec.check_type.name!r} has no metric {name!r}")
+    return metric
 
 
 def blocked_by(spec: CheckSpec, pipeline: Pipeline, verdicts: Mapping[str, str], *,
@@ -142,21 +169,3 @@ def gate_verdict(outcomes: Iterable[Outcome], *, expected: int | None = None,
     return GateVerdict(passed, counts, total, total if expected is None else expected,
                        tuple(not_run), problem)
 
-
-def describe_condition(result: Mapping[str, Any]) -> str:
-    """A condition as the terminal shows it: mark, expression, measured value."""
-    if result["passed"] is None:
-        mark = ("new" if "baseline" in result and result["actual"] is not None
-                and not result.get("note") else "ERROR")  # a note: a baseline not usable
-    elif result["passed"]:
-        mark = "ok"
-    else:
-        mark = "FAIL" if result["level"] == FAIL else "warn"
-    measured = format_value(result["actual"], result["unit"])
-    text = f"{mark:>5}  {result['expr']}  (measured {measured}"
-    if "baseline" in result:
-        if result["baseline"] is None:
-            return text + (", no usable baseline)" if result.get("note") else ", no baseline yet)")
-        text += (f", baseline {format_value(result['baseline'], result['unit'])}"
-                 f" -> threshold {format_value(result['threshold'], result['unit'])}")
-    return text + ")"

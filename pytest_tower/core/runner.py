@@ -1,5 +1,9 @@
 """Run an external tool fail-closed: argv (no shell), timeout, captured output.
 
+The one tool runner of pytest-tower (and `kill_group`, the one process-group
+killer): a check that wants live output passes `on_line` rather than
+running its own subprocess.
+
 Every way a tool can fail to give evidence — not installed, not executable,
 killed by a signal, hung past the timeout, an exit code outside the ones it
 documents — becomes a ToolError naming the command, the tail of stderr and a
@@ -16,8 +20,9 @@ import signal
 import subprocess
 import sys
 import sysconfig
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,8 +79,13 @@ def run_tool(
     fix: str = "",
     timeout_label: str = "",
     env: Mapping[str, str | None] | None = None,
+    on_line: Callable[[str], None] | None = None,
 ) -> ToolRun:
-    """Run argv and return its output, or raise ToolError saying why not."""
+    """Run argv and return its output, or raise ToolError saying why not.
+
+    `on_line` gets each stdout line as it comes (live progress); stdout is
+    still returned whole.
+    """
     argv = [str(a) for a in argv]
     tool = tool or Path(argv[0]).name
     executable = find_executable(argv[0], cwd)
@@ -104,19 +114,25 @@ def run_tool(
     except OSError as exc:
         raise ToolError(f"{tool} could not be started: {exc}", command=argv,
                         fix=fix or f"reinstall {tool}") from None
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        out, err = _kill(proc)
+    if on_line is None:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            out, err = _kill(proc)
+            timed_out = True
+        except BaseException:
+            _kill(proc)
+            raise
+    else:
+        out, err, timed_out = _communicate_lines(proc, timeout, on_line)
+    if timed_out:
         raise ToolError(
             f"{tool} timed out after {timeout_label or f'{timeout:g}s'} and was stopped",
             command=argv,
             stderr=err.decode("utf-8", "replace"),
             fix="raise `timeout` in the check's table in gates.toml, or find why the tool hangs",
-        ) from None
-    except BaseException:
-        _kill(proc)
-        raise
+        )
     duration = time.monotonic() - started
     stdout = out.decode("utf-8", "replace")
     stderr = err.decode("utf-8", "replace")
@@ -139,6 +155,15 @@ def run_tool(
     return ToolRun(argv, proc.returncode, stdout, stderr, duration)
 
 
+def git_output(args: Sequence[str], cwd: Path) -> str | None:
+    """The stripped stdout of a quick `git` query; None when git is missing, fails or hangs."""
+    try:
+        out = run_tool(["git", *args], cwd=cwd, timeout=5.0, tool="git").stdout.strip()
+    except ToolError:
+        return None
+    return out or None
+
+
 def _environ(changes: Mapping[str, str | None]) -> dict[str, str]:
     """os.environ with `changes` applied; a value of None removes the variable."""
     merged = {**os.environ, **{k: v for k, v in changes.items() if v is not None}}
@@ -147,16 +172,61 @@ def _environ(changes: Mapping[str, str | None]) -> dict[str, str]:
     return merged
 
 
+def kill_group(pid: int, sig: int = signal.SIGKILL) -> None:
+    """Signal the process group `pid` leads: the one process-group killer.
+
+    A group that is gone already, or not ours to signal, is no error.
+    """
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, sig)
+
+
 def _kill(proc: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
     """Stop the tool's whole process group: SIGTERM, then SIGKILL after a grace."""
     for sig, wait in ((signal.SIGTERM, _GRACE_SECONDS), (signal.SIGKILL, _GRACE_SECONDS)):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, sig)
+        kill_group(proc.pid, sig)
         try:
             return proc.communicate(timeout=wait)
         except subprocess.TimeoutExpired:
             continue
     return b"", b""
+
+
+def _communicate_lines(proc: subprocess.Popen[bytes], timeout: float,
+                       on_line: Callable[[str], None]) -> tuple[bytes, bytes, bool]:
+    """communicate() that hands each stdout line to `on_line`: (out, err, timed out).
+
+    Past the timeout the group is killed, which ends stdout. The group is also
+    killed once the leader is done: leftover children (locust's workers) go too.
+    """
+    assert proc.stdout is not None and proc.stderr is not None
+    stderr = proc.stderr
+    err: list[bytes] = []
+    reader = threading.Thread(target=lambda: err.append(stderr.read()), daemon=True)
+    reader.start()
+    fired = threading.Event()
+
+    def expire() -> None:
+        fired.set()
+        kill_group(proc.pid)
+
+    timer = threading.Timer(timeout, expire)
+    timer.start()
+    out: list[bytes] = []
+    try:
+        for raw in proc.stdout:
+            out.append(raw)
+            on_line(raw.decode("utf-8", "replace").rstrip("\n"))
+        proc.wait()
+    except BaseException:
+        kill_group(proc.pid)
+        proc.wait()
+        raise
+    finally:
+        timer.cancel()
+        kill_group(proc.pid)
+        reader.join(_GRACE_SECONDS)
+    return b"".join(out), b"".join(err), fired.is_set()
 
 
 def _signal_name(number: int) -> str:

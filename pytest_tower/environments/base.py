@@ -96,10 +96,6 @@ class Environment:
                 **{f"{k}_seconds": round(v, 3) for k, v in self.timings.items()
                    if k != "deploy"}}
 
-    def healthy(self) -> bool:
-        """Whether monitoring saw no more consecutive failures than allowed."""
-        return bool(self.metrics()["health_failures"] <= self.options["health_failures_allowed"])
-
     # -- shared parts -------------------------------------------------------
     def _serving(self, entry: dict[str, Any]) -> bool:
         return True

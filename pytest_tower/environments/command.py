@@ -30,6 +30,7 @@ from pytest_tower.environments.model import (
     RollbackResult,
 )
 from pytest_tower.environments.procs import fetch, free_port, interrupts_raise, probe, wait_healthy
+from pytest_tower.environments.spec import EnvironmentSpec
 from pytest_tower.environments.state import DEPLOYED, FAILED, ROLLED_BACK, now
 
 MASK = "***"
@@ -48,8 +49,8 @@ class _StepFailed(Exception):
 
 
 class CommandEnvironment(Environment):
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
+    def __init__(self, spec: EnvironmentSpec, root: Path, state_dir: Path) -> None:
+        super().__init__(spec, root, state_dir)
         self._secrets: set[str] = set()
         self._values: dict[str, str] = {}
         self._serving_now: dict[str, Any] | None = None  # what the monitor expects to see

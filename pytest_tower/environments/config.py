@@ -17,14 +17,19 @@ import dataclasses
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_tower.core.model import CheckContext, CheckType, Measurement, MetricSpec, ToolError
+
+if TYPE_CHECKING:  # core/config imports this module
+    from pytest_tower.core.config import CheckSpec, Pipeline
+    from pytest_tower.environments.spec import EnvironmentSpec
 
 ENV_STAGE = "environments"
 BUILD_TOOL = "package"
 SESSION_KEYS = ("conditions", "warn", "promote")  # read here, not by the strategy
-# Names that say "production": such an environment must state `promote`.
+# Names that say "production": such an environment must state `promote`
+# (a word of the name starting with one of these: see looks_like_production).
 PRODUCTION_WORDS = frozenset({"prod", "production", "prd", "live"})
 # Check options that name a target of their own: with `environment` they would test
 # another server while the deployed release is marked verified.
@@ -46,7 +51,7 @@ class EnvEntry:
     """One environment: its strategy spec plus what the gate itself needs to know."""
 
     name: str
-    spec: Any  # pytest_tower.environments.spec.EnvironmentSpec
+    spec: EnvironmentSpec
     promote: bool
     conditions: tuple[str, ...] = ()
     warn: tuple[str, ...] = ()
@@ -91,8 +96,14 @@ def read_environments(table: Any, error: Callable[..., Exception]) -> dict[str, 
 
 
 def looks_like_production(name: str) -> bool:
-    """"prod", "production-eu", "eu_live", "PRD": a word of the name says production."""
-    return any(word in PRODUCTION_WORDS for word in re.split(r"[^a-z0-9]+", name.lower()))
+    """"prod", "production-eu", "eu_live", "PRD", "prod2", "production1", "euProd", "liveEU":
+    a word of the name says production.
+
+    Words are split at non-letters and at camelCase boundaries (case-insensitive),
+    and a word that starts with prod/production/prd/live counts ("prod01", "prodeu").
+    """
+    words = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+", name)
+    return any(word.lower().startswith(tuple(PRODUCTION_WORDS)) for word in words)
 
 
 def _local_metrics_only(strategy: str, session: Mapping[str, Any], where: str,
@@ -132,41 +143,71 @@ def implied_needs(env: EnvEntry, check_ref: str, earlier: list[Any],
     return [builds[0].ref]
 
 
-def promote_needs(stages: Iterable[Any], environments: Mapping[str, EnvEntry]) -> list[Any]:
+def promote_needs(stages: Iterable[Any], environments: Mapping[str, EnvEntry],
+                  error: Callable[..., Exception] | None = None) -> list[Any]:
     """Stages whose promote-only checks need every other gate, wherever it is in the file.
 
     "Every gate before it" would let a failing gate later in the file, or a
     staging environment's own conditions (judged last), leave production
-    deployed and verified. Checks of promote-only environments (their users
-    and their `environments::<name>` items) are the only ones left out.
+    deployed and verified. A promote-only environment's checks (its users and
+    its `environments::<name>` item) need every check that does not test a
+    promote-only environment, and every check of the promote-only environments
+    declared before it (a canary before production). The cycle rule: a check
+    that does not test a promote-only environment but needs one of its checks
+    would have to run both before production (as one of its gates) and after
+    it: a config error (make it a check of that environment, `environment =
+    "production"`, if it is a post-release step). So is an earlier promote-only
+    environment's check that needs a later one's.
     """
     stages = list(stages)
-    promoted = {n for n, e in environments.items() if e.promote}
-    if not promoted:
+    order = [n for n, e in environments.items() if e.promote]  # file order
+    if not order:
         return stages
     checks = [c for s in stages for c in s.checks]
-    after: set[str] = set()  # promote-only checks, and what needs them (a post-release step)
+    rank = {name: i for i, name in enumerate(order)}
+
+    def level(c: Any) -> int:  # -1: an ordinary gate; i: a check of the i-th promote-only env
+        return rank.get(c.environment or "", -1)
+
+    def reach(c: Any) -> list[Any]:  # everything c needs, transitively
+        seen: dict[str, Any] = {}
+        todo = [c]
+        while todo:
+            for ref in todo.pop().needs:
+                for n in checks:
+                    if ref in (n.stage, n.ref) and n.ref not in seen:
+                        seen[n.ref] = n
+                        todo.append(n)
+        return list(seen.values())
+
     for c in checks:
-        needed = [n for ref in c.needs for n in checks if ref in (n.stage, n.ref)]
-        if c.environment in promoted or any(n.ref in after for n in needed):
-            after.add(c.ref)
-    gates = tuple(c.ref for c in checks if c.ref not in after)
+        later = [n for n in reach(c) if level(n) > level(c)]
+        if later and error is not None:
+            n = later[0]
+            what = ("a gate that must pass before it is deployed" if level(c) < 0 else
+                    f"a check of {c.environment!r}, which is promoted before it")
+            raise error(f"{c.ref} needs {n.ref}, which tests the promote-only environment "
+                        f"{n.environment!r}; {c.ref} is {what}, so it would have to run both "
+                        f"before and after {n.environment!r} is deployed", c.ref, "needs",
+                        expected=f"drop the need, or, for a post-release step, "
+                        f"environment = {n.environment!r} on {c.ref}")
+    gates = {i: tuple(c.ref for c in checks if level(c) < i) for i in range(len(order))}
     return [dataclasses.replace(stage, checks=tuple(
-        dataclasses.replace(c, needs=tuple(dict.fromkeys((*c.needs, *gates))))
-        if c.environment in promoted and c.stage != ENV_STAGE else c
+        dataclasses.replace(c, needs=tuple(dict.fromkeys((*c.needs, *gates[level(c)]))))
+        if level(c) >= 0 and c.stage != ENV_STAGE else c
         for c in stage.checks)) for stage in stages]
 
 
-def run_order(pipeline: Any) -> list[Any]:
+def run_order(pipeline: Pipeline) -> list[CheckSpec]:
     """File order, except that a check comes after everything it needs.
 
     A promote-only environment's checks need gates later in the file; run in
     file order they would find those not run yet.
     """
     done: set[str] = set()
-    order: list[Any] = []
+    order: list[CheckSpec] = []
 
-    def visit(spec: Any) -> None:
+    def visit(spec: CheckSpec) -> None:
         if spec.id in done:
             return
         done.add(spec.id)  # needs are acyclic: only earlier checks, and promote_needs

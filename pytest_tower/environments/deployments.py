@@ -14,17 +14,23 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from pytest_tower.core.conditions import FAIL
 from pytest_tower.core.config import CheckSpec, Pipeline
 from pytest_tower.core.fs import write_json_atomic
+from pytest_tower.core.names import check_key
 from pytest_tower.core.outcome import PASSED, Outcome
 from pytest_tower.environments.config import BUILD_TOOL, ENV_STAGE, EnvEntry
 from pytest_tower.environments.model import UNCONFIRMED
+
+if TYPE_CHECKING:
+    from pytest_tower.environments.base import Environment
+    from pytest_tower.report.schema import EnvironmentDict, EventDict
 
 DEPLOYED, FAILED, ROLLED_BACK, NOT_DEPLOYED = "deployed", "failed", "rolled-back", "not-deployed"
 WAIT_MARGIN = 600.0  # seconds a check waits for its environment beyond the deploy timeouts
@@ -75,20 +81,20 @@ class Deployments:
     """Controller side: deploy, roll back, verify, stop; record a timeline."""
 
     def __init__(self, pipeline: Pipeline, run_dir: Path, promote: bool,
-                 nodeid: Any, selected: Any) -> None:
+                 nodeid: Callable[[CheckSpec], str], selected: Callable[[], set[str]]) -> None:
         self.pipeline = pipeline
         self.run_dir = run_dir
         self.promote = promote
         self.nodeid = nodeid          # CheckSpec -> node id
         self.selected = selected      # () -> set of selected node ids
-        self.envs: dict[str, Any] = {}  # name -> Environment, once deployed
+        self.envs: dict[str, Environment] = {}  # name -> Environment, once deployed
         self.views: dict[str, EnvView] = {}
-        self.events: dict[str, list[dict[str, Any]]] = {n: [] for n in pipeline.environments}
+        self.events: dict[str, list[EventDict]] = {n: [] for n in pipeline.environments}
 
     # -- what triggers what -------------------------------------------------
     def update(self, outcomes: Mapping[str, Outcome]) -> None:
         """Called on the controller after each outcome arrives (and once at start)."""
-        by_id = {f"{o.stage}::{o.check}": o for o in outcomes.values()}
+        by_id = {check_key(o.stage, o.check): o for o in outcomes.values()}
         for entry in self.pipeline.environments.values():
             users = self._selected_users(entry)
             if not users:
@@ -110,7 +116,7 @@ class Deployments:
         A promote-only environment is verified only when every check of the run
         passed: its release is what the next failure there rolls back to.
         """
-        by_id = {f"{o.stage}::{o.check}": o for o in outcomes.values()}
+        by_id = {check_key(o.stage, o.check): o for o in outcomes.values()}
         failing = [o.id for o in by_id.values() if o.verdict != PASSED]
         for name, env in self.envs.items():
             view = self.views[name]
@@ -137,6 +143,16 @@ class Deployments:
                 except Exception as exc:
                     self._event(name, FAILED, None, f"could not stop: {exc}")
 
+    def promotion_problem(self) -> str:
+        """A promote-only environment that --tower-promote asked for and that was not deployed."""
+        for name, entry in self.pipeline.environments.items():
+            view = self.views.get(name)
+            if entry.promote and self.promote and view is not None and (
+                    view.status == NOT_DEPLOYED):
+                return (f"--tower-promote asked to deploy {name}, and it was not: "
+                        f"{view.message}")
+        return ""
+
     # -- steps --------------------------------------------------------------
     def _maybe_deploy(self, entry: EnvEntry, users: list[CheckSpec],
                       by_id: Mapping[str, Outcome]) -> None:
@@ -144,13 +160,13 @@ class Deployments:
         needs = {n.id: n for u in users for ref in u.needs for n in self.pipeline.resolve(ref)
                  if n.environment != entry.name}
         selected = self.selected()
-        if entry.promote:
-            missing = [n.id for n in needs.values() if self.nodeid(n) not in selected]
+        if entry.promote:  # a complete run only: every check of the file, its own too
+            missing = [c.id for c in self.pipeline.checks() if self.nodeid(c) not in selected]
             if missing:
                 self._not_deployed(entry.name, (
-                    f"not deployed: {entry.name} is only deployed when every other gate "
-                    f"ran in this session and passed, and {_listed(missing)} not selected "
-                    "(a partial run never promotes)"))
+                    f"not deployed: {entry.name} is only deployed when every gate of "
+                    f"gates.toml runs in this session and passes, and {_listed(missing)} not "
+                    "selected (a partial run never promotes)"))
                 return
         pending = [n for n in needs.values() if self.nodeid(n) in selected and n.id not in by_id]
         if pending:
@@ -162,6 +178,16 @@ class Deployments:
                                + (f"; {entry.name} is only deployed when every other gate "
                                   "passed" if entry.promote else ""))
             return
+        if entry.promote:
+            new = [n.id for n in needs.values() if n.id in by_id and any(
+                r.get("passed") is None and r.get("level") == FAIL
+                for r in by_id[n.id].conditions)]
+            if new:
+                self._not_deployed(entry.name, (
+                    f"not deployed: {new[0]} has a condition with no baseline yet, passed "
+                    "only because this run records the baseline (--tower-update-baseline); "
+                    "that is not evidence for promotion: promote in a run after it"))
+                return
         build = next((n for n in needs.values() if n.check_type.name == BUILD_TOOL), None)
         wheel = (by_id[build.id].artifacts.get("wheel") if build and build.id in by_id else None)
         if not wheel:
@@ -207,13 +233,9 @@ class Deployments:
             self._event(entry.name, FAILED, view.deployment.get("release"), message)
             self._publish(EnvView(entry.name, FAILED, view.deployment, message))
             return
-        if result.to_release is None:
-            message = (f"{entry.name} kept {result.from_release} after {reason} "
-                       "(on_failure = keep)")
-        else:
-            message = str(result)  # says when the target did not confirm the release
+        message = result.message  # says when the target did not confirm the release
         self._event(entry.name, ROLLED_BACK, result.from_release, message,
-                    to_release=result.to_release, seconds=result.seconds)
+                    rollback=(result.to_release, result.seconds))
         self._publish(EnvView(entry.name, ROLLED_BACK, view.deployment, message,
                               dict(env.metrics())))
 
@@ -227,10 +249,14 @@ class Deployments:
         self.views[view.name] = view
         write_json_atomic(env_file(self.run_dir, view.name), view.__dict__)
 
-    def _event(self, name: str, status: str, release: Any, reason: str = "",
-               **extra: Any) -> None:
-        self.events[name].append({"status": status, "release": release, "reason": reason,
-                                  "at": datetime.now(UTC).isoformat(), **extra})
+    def _event(self, name: str, status: str, release: str | None, reason: str = "",
+               rollback: tuple[str | None, float] | None = None) -> None:
+        """`rollback`: the release serving again (None: kept) and the seconds it took."""
+        event: EventDict = {"status": status, "release": release, "reason": reason,
+                            "at": datetime.now(UTC).isoformat()}
+        if rollback is not None:
+            event["to_release"], event["seconds"] = rollback
+        self.events[name].append(event)
 
     def _selected_users(self, entry: EnvEntry) -> list[CheckSpec]:
         if entry.promote and not self.promote:
@@ -240,8 +266,8 @@ class Deployments:
                 if c.environment == entry.name and self.nodeid(c) in selected]
 
     # -- the report -----------------------------------------------------------
-    def report(self) -> list[dict[str, Any]]:
-        out = []
+    def report(self) -> list[EnvironmentDict]:
+        out: list[EnvironmentDict] = []
         for name, entry in self.pipeline.environments.items():
             view = self.views.get(name)
             out.append({

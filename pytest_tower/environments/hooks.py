@@ -24,6 +24,7 @@ from pytest_tower.run.items import CheckItem
 
 if TYPE_CHECKING:
     from pytest_tower.core.config import CheckSpec
+    from pytest_tower.report.schema import EnvironmentDict
     from pytest_tower.run.session import TowerSession
 
 
@@ -64,7 +65,13 @@ class EnvironmentHooks:
         if self.deployments is not None:
             self.deployments.finish(self.tower.outcomes)
 
-    def report(self) -> list[dict[str, Any]]:
+    def promotion_problem(self) -> str:
+        """Why a promote-only environment was not deployed although promotion was asked."""
+        if self.deployments is None:
+            return ""
+        return self.deployments.promotion_problem()
+
+    def report(self) -> list[EnvironmentDict]:
         return self.deployments.report() if self.deployments is not None else []
 
     def view(self, spec: CheckSpec) -> tuple[EnvView | None, tuple[str, str] | None]:

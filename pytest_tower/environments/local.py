@@ -4,6 +4,9 @@ Blue-green on one machine: the new release starts on a fresh port beside the
 old one; only when it answers its health check does state.json switch to it
 and the old process get stopped. Until then the previous release serves, so
 a failed or interrupted deploy leaves it untouched.
+
+Long because deploy, health, the blue-green switch, rollback and stop of a local
+process are one state machine over state.json; processes are procs.py.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from pytest_tower.environments.procs import (
     stop_group,
     wait_healthy,
 )
+from pytest_tower.environments.spec import EnvironmentSpec
 from pytest_tower.environments.state import DEPLOYED, FAILED, ROLLED_BACK, now
 
 INSTALL_TIMEOUT = 300.0
@@ -43,8 +47,8 @@ class _Unhealthy(Exception):
 
 
 class LocalEnvironment(Environment):
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
+    def __init__(self, spec: EnvironmentSpec, root: Path, state_dir: Path) -> None:
+        super().__init__(spec, root, state_dir)
         self._procs: dict[int, subprocess.Popen[bytes]] = {}
         self._logs: dict[Path, int] = {}  # log file -> where this run's part of it begins
         self._url = ""

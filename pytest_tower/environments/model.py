@@ -49,10 +49,11 @@ class RollbackResult:
     reason: str
     confirmed: bool = False  # the target showed that to_release serves again
 
-    def __str__(self) -> str:
+    @property
+    def message(self) -> str:
+        """What the run shows about this rollback (the terminal and the report)."""
         if self.to_release is None:
-            return (f"{self.env} kept {self.from_release} (on_failure = \"keep\"): "
-                    f"{self.reason}")
+            return f"{self.env} kept {self.from_release} after {self.reason} (on_failure = keep)"
         return (f"{self.env} rolled back from {self.from_release} to {self.to_release}"
                 f"{'' if self.confirmed else UNCONFIRMED}: {self.reason}")
 

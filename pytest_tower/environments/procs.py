@@ -21,20 +21,36 @@ import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
+from pytest_tower.core.runner import kill_group
+
 # An error-or-worse line in the log formats servers and apps really use. The level
 # must stand as a field of its own, so "0 errors" or "ErrorBoundary" is not one.
 _LEVEL = r"(?:ERROR|CRITICAL|FATAL|EMERG(?:ENCY)?|ALERT|PANIC)"
+_KEY = (r"(?i:level|lvl|severity|levelname|level_name|log\.level|log_level|loglevel"
+        r"|severity_?text)")
 ERROR_LINE = re.compile("|".join((
     rf"^\s*{_LEVEL}:",                    # logging's default: ERROR:name:message
     r"\[(?:[\w.-]+:)?\s*(?i:error|err|critical|crit|fatal|emerg|alert|panic)\s*\]",
     # gunicorn [ERROR] [CRITICAL], nginx [error], Apache [core:error], structlog [error  ]
-    rf"(?:^|[\s|,;-]){_LEVEL}(?=[\s|,;:-]|$)",  # "2024-.. ERROR name", "- ERROR -"
-    r"\b(?i:level|lvl|severity|levelname)=\"?(?i:error|err|critical|crit|fatal|panic"
-    r"|emerg|alert)\b",                  # logfmt: level=error
-    r'"(?i:level|lvl|severity|levelname|log\.level)"\s*:\s*"(?i:error|err|critical|crit'
-    r'|fatal|panic|emerg|alert)"',        # JSON: "level": "error"
+    rf"(?:^|[\s|,;:\[\]-]){_LEVEL}(?=[\s|,;:\[\]-]|$)",
+    # "2024-.. ERROR name", "- ERROR -", "%(asctime)s:%(levelname)s:..." (…,123:ERROR:app),
+    # "ERROR[app] x"
+    r"^\s*(?:error|Error|fatal|Fatal|critical|Critical)(?:\[[^\]]*\])?:\s",  # "error: x"
+    r"^[EF]\d{4} \d\d:\d\d:\d\d",        # glog: E0101 12:00:00.000 ...
+    rf"\b{_KEY}=\"?(?i:error|err|critical|crit|fatal|panic|emerg|alert)\b",
+    # logfmt: level=error, log_level=error
+    rf'"{_KEY}"\s*:\s*"(?i:error|err|critical|crit|fatal|panic|emerg|alert)"',
+    # JSON: "level": "error", "log_level": "ERROR"
+    r'"level"\s*:\s*\{[^{}]*"name"\s*:\s*"(?i:error|critical|fatal)"',
+    # loguru serialize=True: "record": {"level": {"name": "ERROR", "no": 40}}
+    r'"(?i:levelno|level_?no|level_?number)"\s*:\s*(?:[4-9]\d|\d{3,})\b',
+    # Python's levelno: ERROR 40, CRITICAL 50
+    r'"(?i:level)"\s*:\s*(?:[5-9]\d|\d{3,})\b',  # pino/bunyan: error 50, fatal 60
+    r'"(?i:severity_?number)"\s*:\s*(?:1[7-9]|2[0-4])\b',  # OpenTelemetry ERROR..FATAL4
     r"Traceback \(most recent call last\)",
 )))
+_SYSLOG_PRI = re.compile(r"^<(\d{1,3})>")
+"""A syslog/journald priority prefix: severity (PRI % 8) 0-3 is emerg..err."""
 _LOOPBACK = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
@@ -91,8 +107,7 @@ def stop_group(pid: int, grace: float, proc: subprocess.Popen[bytes] | None = No
     for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
         if not group_members(pid):
             break
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pid, sig)
+        kill_group(pid, sig)
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             if proc is not None:
@@ -170,7 +185,10 @@ def read_tail(path: Path, lines: int = 20, start: int = 0) -> str:
 
 def is_error_line(line: str) -> bool:
     """An ERROR/CRITICAL/FATAL record in a common log format, or a traceback's head."""
-    return ERROR_LINE.search(line) is not None
+    if ERROR_LINE.search(line) is not None:
+        return True
+    pri = _SYSLOG_PRI.match(line)
+    return pri is not None and int(pri.group(1)) <= 191 and int(pri.group(1)) % 8 <= 3
 
 
 def count_errors(path: Path, start: int = 0) -> int:
@@ -194,7 +212,6 @@ class Monitor:
     def __init__(self, check: Callable[[], tuple[bool, str]], interval: float = 1.0) -> None:
         self.check = check
         self.interval = interval
-        self.probes = 0
         self.consecutive = 0
         self.max_consecutive = 0
         self._stop = threading.Event()
@@ -204,7 +221,6 @@ class Monitor:
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):
             ok, _ = self.check()
-            self.probes += 1
             self.consecutive = 0 if ok else self.consecutive + 1
             self.max_consecutive = max(self.max_consecutive, self.consecutive)
 

@@ -7,11 +7,11 @@ the few keys that are tables or "a list or a string" have their own reader.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
-from pytest_tower.core.model import Option
+from pytest_tower.core.model import Option, OptionKind
 from pytest_tower.core.options import OptionError, read_option
 from pytest_tower.core.suggest import did_you_mean
 
@@ -19,54 +19,72 @@ LOCAL = "local"
 COMMAND = "command"
 ON_FAILURE = ("rollback", "keep")
 
-_COMMON: dict[str, Option] = {
-    "strategy": Option("str", "how to deploy: local or command", default=LOCAL,
+# The check-table kinds, plus three only environments use (read by `_read` below):
+# argv (a command line), health (a URL path or a command), table (of strings).
+EnvOptionKind = OptionKind | Literal["argv", "health", "table"]
+
+
+@dataclass(frozen=True)
+class EnvOption:
+    """A key of an `[environments.NAME]` table; like a check's `Option`, more kinds."""
+
+    kind: EnvOptionKind
+    help: str = ""
+    default: Any = None
+    required: bool = False
+    choices: Sequence[str] = ()
+
+
+_COMMON: dict[str, EnvOption] = {
+    "strategy": EnvOption("str", "how to deploy: local or command", default=LOCAL,
                        choices=(LOCAL, COMMAND)),
-    "on_failure": Option("str", "roll back to the last verified release, or keep the failed "
+    "on_failure": EnvOption("str", "roll back to the last verified release, or keep the failed "
                          "one (migrations that cannot be undone)", default="rollback",
                          choices=ON_FAILURE),
-    "health_timeout": Option("duration", "how long a new release may take to be healthy",
+    "health_timeout": EnvOption("duration", "how long a new release may take to be healthy",
                              default=30.0),
-    "health_failures_allowed": Option("int", "consecutive failed health probes tolerated "
+    "health_failures_allowed": EnvOption("int", "consecutive failed health probes tolerated "
                                       "while in use", default=2),
-    "lock_timeout": Option("duration", "how long to wait for another run's lock",
+    "lock_timeout": EnvOption("duration", "how long to wait for another run's lock",
                            default=600.0),
-    "env": Option("table", "extra environment variables for the commands", default={}),
+    "env": EnvOption("table", "extra environment variables for the commands", default={}),
 }
-ENVIRONMENT_OPTIONS: dict[str, dict[str, Option]] = {
+ENVIRONMENT_OPTIONS: dict[str, dict[str, EnvOption]] = {
     LOCAL: {
         **_COMMON,
-        "command": Option("argv", "the server command line; {port} {host} {release_dir} "
+        "command": EnvOption("argv", "the server command line; {port} {host} {release_dir} "
                           "{state} are filled in", required=True),
-        "health": Option("str", "the URL path that answers 200 when healthy",
+        "health": EnvOption("str", "the URL path that answers 200 when healthy",
                          default="/healthz"),
-        "host": Option("str", "the address the release listens on", default="127.0.0.1"),
-        "keep_releases": Option("int", "release folders to keep", default=5),
-        "install": Option("str", "inherit: the release venv sees the dependencies of the "
+        "host": EnvOption("str", "the address the release listens on", default="127.0.0.1"),
+        "keep_releases": EnvOption("int", "release folders to keep", default=5),
+        "install": EnvOption("str", "inherit: the release venv sees the dependencies of the "
                           "Python running pytest-tower (offline); index: pip installs them",
                           default="inherit", choices=("inherit", "index")),
-        "stop_timeout": Option("duration", "grace between SIGTERM and SIGKILL", default=10.0),
-        "log_files": Option("str_list", "files the app logs to besides stdout/stderr "
+        "stop_timeout": EnvOption("duration", "grace between SIGTERM and SIGKILL", default=10.0),
+        "log_files": EnvOption("str_list", "files the app logs to besides stdout/stderr "
                             "(relative to the release folder; {release_dir} {state}); "
                             "app_errors counts them too", default=[]),
     },
     COMMAND: {
         **_COMMON,
-        "deploy": Option("argv", "deploy command; {artifact} {release} {previous_release} "
+        "deploy": EnvOption("argv", "deploy command; {artifact} {release} {previous_release} "
                          "{port} {env} {env:NAME}", required=True),
-        "rollback": Option("argv", "rollback command ({previous_release} is the target)"),
-        "stop": Option("argv", "run when the run ends (tear down an ephemeral environment)"),
-        "health": Option("health", "a command, or a URL path appended to url",
+        "rollback": EnvOption("argv", "rollback command ({previous_release} is the target)"),
+        "stop": EnvOption("argv", "run when the run ends (tear down an ephemeral environment)"),
+        "health": EnvOption("health", "a command, or a URL path appended to url",
                          default="/healthz"),
-        "url": Option("str", "where the environment serves; {port} is filled in",
+        "url": EnvOption("str", "where the environment serves; {port} is filled in",
                       default="http://127.0.0.1:{port}"),
-        "release_check": Option("health", "a URL path (appended to url) or a command (stdout; "
+        "release_check": EnvOption("health", "a URL path (appended to url) or a command (stdout; "
                                 "{expected} is filled in) whose answer must name the release "
                                 "(release_expect): proves which release serves after a deploy "
                                 "or rollback", default=None),
-        "release_expect": Option("str", "what release_check's answer must contain: "
-                                 "{release} {version} {sha256}", default="{release}"),
-        "timeout": Option("duration", "how long each command may run", default=120.0),
+        "release_expect": EnvOption("str", "what release_check's answer must contain: "
+                                 "{release} {version} {sha256}; {release} or {sha256} "
+                                 "is required ({version} alone names no one build)",
+                                 default="{release}"),
+        "timeout": EnvOption("duration", "how long each command may run", default=120.0),
     },
 }
 
@@ -129,10 +147,19 @@ def parse_environment(name: str, table: dict[str, Any]) -> EnvironmentSpec:
     for key in ("keep_releases", "health_failures_allowed"):
         if key in values and values[key] < (1 if key == "keep_releases" else 0):
             raise EnvConfigError(key, f"{values[key]} is too small", "a positive number")
+    expect = values.get("release_expect")
+    if isinstance(expect, str) and "{release}" not in expect and "{sha256}" not in expect:
+        # "{version}" is the same for every build between two version bumps: the old
+        # release would confirm the new one.
+        raise EnvConfigError("release_expect", f"{expect!r} does not identify a release: a "
+                             "version is shared by every build of it, so the release that "
+                             "was serving before would confirm the new one",
+                             '"{release}" (the default) or "{sha256}", alone or with '
+                             '{version}, e.g. "{version}+{sha256}"')
     return EnvironmentSpec(name, strategy, values)
 
 
-def _read(option: Option, value: Any) -> Any:
+def _read(option: EnvOption, value: Any) -> Any:
     """The kinds only environments use: argv, health (argv or path), table of strings."""
     if option.kind == "argv":
         if isinstance(value, str):
@@ -148,10 +175,11 @@ def _read(option: Option, value: Any) -> Any:
                 raise OptionError('a URL path such as "/healthz", or a command list such as '
                                   '["./health.sh"]')
             return value
-        return _read(Option("argv"), value)
+        return _read(EnvOption("argv"), value)
     if option.kind == "table":
         if not isinstance(value, dict) or not all(
                 isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
             raise OptionError('a table of strings such as { NAME = "value" }')
         return dict(value)
-    return read_option(option, value)
+    return read_option(Option(option.kind, option.help, option.default, option.required,
+                              option.choices), value)

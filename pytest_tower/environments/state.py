@@ -9,19 +9,29 @@ deploy or a rollback, so two runs never interleave on one environment.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pytest_tower.core.fs import write_json_atomic
+from pytest_tower.core.fs import LockTimeout, locked, write_json_atomic
 from pytest_tower.environments.model import EnvError, EnvLockedError
 
-DEPLOYED, VERIFIED, ROLLED_BACK, FAILED = "deployed", "verified", "rolled-back", "failed"
+
+class ReleaseStatus(StrEnum):
+    """A release's status in state.json (not a check's verdict: see core.outcome.Status)."""
+
+    DEPLOYED = "deployed"
+    VERIFIED = "verified"
+    ROLLED_BACK = "rolled-back"
+    FAILED = "failed"
+
+
+# Plain str values: they travel to xdist workers, and execnet refuses enum members.
+DEPLOYED, VERIFIED, ROLLED_BACK, FAILED = (s.value for s in ReleaseStatus)
 
 
 def now() -> str:
@@ -100,30 +110,14 @@ class EnvState:
 
 @contextlib.contextmanager
 def env_lock(path: Path, timeout: float, what: str) -> Iterator[None]:
-    """flock `path`; wait up to `timeout`, then raise EnvLockedError naming the holder."""
+    """Lock `path`; wait up to `timeout`, then raise EnvLockedError naming the holder."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
-                    raise EnvLockedError(
-                        f"{what}: the environment is locked by another run "
-                        f"({holder or 'unknown holder'}) and was not released within "
-                        f"{timeout:g}s; wait for that run to finish, or raise lock_timeout"
-                    ) from None
-                time.sleep(0.1)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()} since {now()}\n".encode(), 0)
-        try:
+        with locked(path, timeout=timeout, holder=f"pid {os.getpid()} since {now()}"):
             yield
-        finally:
-            os.ftruncate(fd, 0)
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+    except LockTimeout as exc:
+        raise EnvLockedError(
+            f"{what}: the environment is locked by another run "
+            f"({exc.holder or 'unknown holder'}) and was not released within "
+            f"{timeout:g}s; wait for that run to finish, or raise lock_timeout"
+        ) from None

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_tower.core.fs import write_json_atomic
+from pytest_tower.core.names import check_key
 from pytest_tower.core.outcome import PASSED, Outcome
 
 SCHEMA = 1
@@ -123,7 +124,7 @@ def record_baseline(path: Path, old: Mapping[str, Mapping[str, float]],
     updated = []
     for outcome in outcomes:
         if outcome.verdict == PASSED:
-            key = f"{outcome.stage}::{outcome.check}"
+            key = check_key(outcome.stage, outcome.check)
             checks[key] = accepted_metrics(outcome)
             updated.append(key)
     write_json_atomic(path, {"schema": SCHEMA, "updated": datetime.now(UTC).isoformat(),
@@ -172,7 +173,7 @@ def baseline_from_history(history: Path, branch: str) -> tuple[Baselines, str]:
             checks = {}
             for check in run.get("checks", []):
                 if check.get("verdict") == PASSED and check.get("metrics"):
-                    checks[f"{check['stage']}::{check['check']}"] = CheckBaseline(
+                    checks[check_key(check['stage'], check['check'])] = CheckBaseline(
                         {str(k): n for k, v in check["metrics"].items()
                          if (n := finite_number(v)) is not None})
             commit = (str(run.get("commit") or ""))[:12] or "unknown commit"

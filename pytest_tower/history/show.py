@@ -7,9 +7,13 @@ page draws, as text, with a sparkline per series.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from pytest_tower.core.names import check_key
 from pytest_tower.history.store import DURATION, resolve_series, series_keys, series_values
+
+if TYPE_CHECKING:
+    import pytest
 
 BARS = "▁▂▃▄▅▆▇█"
 DEFAULT_WIDTH = 40
@@ -63,7 +67,7 @@ def _last_run(run: Mapping[str, Any], count: int) -> list[str]:
     lines = [f"last run: {verdict}  {run.get('started') or ''}" + (f"  ({where})" if where else ""),
              f"({count} runs in history)"]
     checks = run.get("checks") or []
-    width = max((len(f"{c.get('stage')}::{c.get('check')}") for c in checks), default=0) + 2
+    width = max((len(check_key(c.get('stage'), c.get('check'))) for c in checks), default=0) + 2
     for c in checks:
         metrics = c.get("metrics") or {}
         shown = ", ".join(f"{k}={_fmt(v)}" for k, v in metrics.items() if "[" not in k)
@@ -97,7 +101,7 @@ def _num(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def show_history(config: Any, metric: str | None) -> int:
+def show_history(config: pytest.Config, metric: str | None) -> int:
     """`pytest --tower-show [METRIC]`: print from the history file; exit 0, or 4 if none."""
     import shutil
     import sys

@@ -10,18 +10,18 @@ reader, never fatal: history is for looking back, not a reason to fail.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import math
 import os
-import subprocess
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pytest_tower.core.fs import write_bytes_atomic
+from pytest_tower.core.fs import LockTimeout, locked, output_target, write_bytes_atomic
+from pytest_tower.core.names import check_key
+from pytest_tower.core.runner import git_output
 
+HISTORY_LOCK_TIMEOUT = 30.0  # seconds: a hung run elsewhere must not hang this one
 DEFAULT_HISTORY = Path(".tower") / "history.jsonl"
 DURATION = "duration"  # the series of the whole gate's duration_s
 _CHECK_KEYS = ("id", "stage", "check", "tool", "verdict", "metrics", "duration_s")
@@ -77,18 +77,25 @@ def append_history(path: Path, report: Mapping[str, Any], keep: int | None = Non
     entry = history_entry(report, git_branch(Path(root) if root else path.parent))
     data = (json.dumps(entry, separators=(",", ":")) + "\n").encode()
     path.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(path, fcntl.LOCK_EX):
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            _heal_last_line(fd, path)
-            written = os.write(fd, data)
-            if written != len(data):  # a full disk: say so rather than leave half a run
-                raise OSError(f"wrote {written} of {len(data)} bytes to {path}")
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        if keep is not None:
-            _trim(path, keep)
+    path = output_target(path)  # a symlink is followed; a FIFO or device is refused
+    try:
+        with locked(_lock_file(path), timeout=HISTORY_LOCK_TIMEOUT,
+                    holder=f"pytest-tower run, pid {os.getpid()}"):
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                _heal_last_line(fd, path)
+                written = os.write(fd, data)
+                if written != len(data):  # a full disk: say so rather than leave half a run
+                    raise OSError(f"wrote {written} of {len(data)} bytes to {path}")
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            if keep is not None:
+                _trim(path, keep)
+    except LockTimeout as exc:  # a hung run elsewhere: an error verdict, not a hang
+        raise OSError(f"history locked by another run ({exc.holder or 'unknown holder'}) for "
+                      f"{HISTORY_LOCK_TIMEOUT:.0f} s: {_lock_file(path)}; this run was not "
+                      "recorded") from None
 
 
 def read_history(path: Path) -> History:
@@ -97,7 +104,7 @@ def read_history(path: Path) -> History:
     if not path.exists():
         return runs
     try:
-        with _locked(path, fcntl.LOCK_SH):
+        with locked(_lock_file(path), shared=True, optional=True, timeout=HISTORY_LOCK_TIMEOUT):
             raw = path.read_bytes()
     except OSError as exc:
         runs.problem = f"the history {path} cannot be read ({exc.strerror or exc})"
@@ -157,12 +164,7 @@ def _number_or_none(value: Any) -> bool:
 
 
 def git_branch(root: Path) -> str | None:
-    try:
-        out = subprocess.run(["git", "rev-parse", "--abbrev-ref", "HEAD"], cwd=root,
-                             capture_output=True, text=True, timeout=5, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return (out.stdout.strip() or None) if out.returncode == 0 else None
+    return git_output(["rev-parse", "--abbrev-ref", "HEAD"], root)
 
 
 # -- series: what trends are drawn from ---------------------------------------
@@ -193,7 +195,7 @@ def series_values(runs: Sequence[Mapping[str, Any]], key: str) -> list[float | N
     for run in runs:
         found = None
         for c in run.get("checks") or []:
-            if f"{c.get('stage')}::{c.get('check')}" == check_id:
+            if check_key(c.get('stage'), c.get('check')) == check_id:
                 found = _number((c.get("metrics") or {}).get(metric))
                 break
         values.append(found)
@@ -208,21 +210,9 @@ def _number(value: Any) -> float | None:
 
 
 # -- locking and trimming -------------------------------------------------------
-@contextmanager
-def _locked(path: Path, mode: int) -> Iterator[None]:
-    lock = path.with_name(path.name + ".lock")
-    try:
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError:
-        if mode == fcntl.LOCK_EX:
-            raise
-        yield  # a read-only copy (an artifact): nobody writes there, read it as it is
-        return
-    try:
-        fcntl.flock(fd, mode)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
+def _lock_file(path: Path) -> Path:
+    """Beside the history; a reader of a read-only copy (an artifact) goes unlocked."""
+    return path.with_name(path.name + ".lock")
 
 
 def _heal_last_line(fd: int, path: Path) -> None:

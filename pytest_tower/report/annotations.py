@@ -11,14 +11,23 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-FINDING_TOOLS = ("ruff", "bandit")
+if TYPE_CHECKING:
+    from pytest_tower.core.model import CheckType, FindingsStyle
+
+CheckTypes = Mapping[str, "CheckType"]
 MAX_PER_CHECK = 50  # GitHub shows only so many per step; the rest would be noise in the log
 
 
-def github_annotations(report: Mapping[str, Any], workspace: Path | None = None) -> list[str]:
-    """Workflow command lines for the report; paths rebased onto `workspace` if given."""
+def github_annotations(report: Mapping[str, Any], workspace: Path | None = None,
+                       check_types: CheckTypes | None = None) -> list[str]:
+    """Workflow command lines for the report; paths rebased onto `workspace` if given.
+
+    A check's findings are annotated when its check type declares a `findings`
+    style (`check_types`: the run's {name: CheckType}; default the built-in ones).
+    """
+    types = known_types(check_types)
     root = Path((report.get("project") or {}).get("root") or ".")
     lines: list[str] = []
     for c in report.get("checks") or []:
@@ -32,31 +41,50 @@ def github_annotations(report: Mapping[str, Any], workspace: Path | None = None)
                 level = "warning" if cond.get("level") == "warn" else "error"
                 lines.append(command(level, _condition_text(cond),
                                      title=f"{name}: condition not met"))
-        if finding_tool(c) is not None:
-            lines += _findings(c, name, "error" if verdict != "passed" else "warning",
+        style = findings_style(c, types)
+        if style is not None:
+            lines += _findings(c, style.tool, name, "error" if verdict != "passed" else "warning",
                                root, workspace)
     return lines
 
 
 def emit_github_annotations(report: Mapping[str, Any], write: Callable[[str], Any],
-                            environ: Mapping[str, str] | None = None) -> int:
+                            environ: Mapping[str, str] | None = None,
+                            check_types: CheckTypes | None = None) -> int:
     """Write the annotations when running under GitHub Actions; how many were written."""
     env = os.environ if environ is None else environ
     if env.get("GITHUB_ACTIONS") != "true":
         return 0
     workspace = Path(env["GITHUB_WORKSPACE"]) if env.get("GITHUB_WORKSPACE") else None
-    lines = github_annotations(report, workspace)
+    lines = github_annotations(report, workspace, check_types)
     for line in lines:
         write(line)
     return len(lines)
 
 
-def finding_tool(check: Mapping[str, Any]) -> str | None:
-    """`ruff` or `bandit` when the check ran one of them (its name may differ)."""
+def known_types(check_types: CheckTypes | None) -> CheckTypes:
+    """The given check types, else the built-in ones (a report read back from a file)."""
+    if check_types is not None:
+        return check_types
+    from pytest_tower.checks import builtin_check_types
+
+    return builtin_check_types()
+
+
+def findings_style(check: Mapping[str, Any], check_types: CheckTypes) -> FindingsStyle | None:
+    """How the check's findings are exported: its type's declaration, None if not at all.
+
+    A check whose type is not among them (an older report, a plugin not loaded)
+    is matched by its tool's or its own name against the declared tool names.
+    """
+    declared = check_types.get(str(check.get("type") or ""))
+    if declared is not None:
+        return declared.findings
     tool = str(check.get("tool") or "").split(" ", 1)[0].lower()
-    for candidate in (str(check.get("type") or ""), tool, str(check.get("check") or "").lower()):
-        if candidate in FINDING_TOOLS:
-            return candidate
+    for candidate in (tool, str(check.get("check") or "").lower()):
+        for check_type in check_types.values():
+            if check_type.findings is not None and candidate == check_type.findings.tool:
+                return check_type.findings
     return None
 
 
@@ -74,10 +102,9 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def _findings(check: Mapping[str, Any], name: str, level: str, root: Path,
+def _findings(check: Mapping[str, Any], tool: str, name: str, level: str, root: Path,
               workspace: Path | None) -> list[str]:
     findings = check.get("findings") or []
-    tool = finding_tool(check)
     out = []
     for f in findings[:MAX_PER_CHECK]:
         code = f.get("code") or ""

@@ -13,11 +13,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pytest_tower.core.fs import write_text_atomic
+from pytest_tower.core.fs import OUTPUT_MARKER, write_text_atomic
 from pytest_tower.core.units import format_value
 from pytest_tower.history.store import DURATION, resolve_series, series_values
+from pytest_tower.report.annotations import CheckTypes, known_types
 
-TREND_METRICS = ("coverage", "violations", "vulnerabilities", "p95", "rps")
 LAST_RUNS = 30
 W, H, PAD = 320, 120, 14  # chart size in SVG units
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -66,8 +66,13 @@ svg text{font-size:10px;fill:var(--muted)}
 
 
 def render_html(report: Mapping[str, Any], history: Sequence[Mapping[str, Any]],
-                last: int = LAST_RUNS) -> str:
-    """The page; `history` oldest first (this run included if it was appended first)."""
+                last: int = LAST_RUNS, check_types: CheckTypes | None = None) -> str:
+    """The page; `history` oldest first (this run included if it was appended first).
+
+    The trends chart the metrics the check types declare `charted` (`check_types`:
+    the run's {name: CheckType}; default the built-in ones).
+    """
+    charted = trend_metrics(known_types(check_types))
     runs = list(history)[-last:] if last else list(history)
     verdict = "passed" if report.get("verdict") == "passed" else "failed"
     title = report.get("summary") or f"TOWER GATE {verdict.upper()}"
@@ -80,15 +85,24 @@ def render_html(report: Mapping[str, Any], history: Sequence[Mapping[str, Any]],
         _verdict(report, verdict, title),
         _checks(report.get("checks") or []),
         _deployments(report.get("environments") or []),
-        _trends(runs, str(getattr(history, "note", "") or "")),
+        _trends(runs, charted, str(getattr(history, "note", "") or "")),
         "</main></body></html>",
+        OUTPUT_MARKER,
         "",
     ])
 
 
-def write_html(path: Path, report: Mapping[str, Any],
-               history: Sequence[Mapping[str, Any]]) -> None:
-    write_text_atomic(path, render_html(report, history))
+def write_html(path: Path, report: Mapping[str, Any], history: Sequence[Mapping[str, Any]],
+               check_types: CheckTypes | None = None) -> None:
+    write_text_atomic(path, render_html(report, history, check_types=check_types))
+
+
+def trend_metrics(check_types: CheckTypes) -> list[str]:
+    """The metric names charted, each once, in the check types' order."""
+    names: dict[str, None] = {}
+    for check_type in check_types.values():
+        names.update(dict.fromkeys(check_type.charted))
+    return list(names)
 
 
 def esc(value: Any) -> str:
@@ -180,9 +194,9 @@ def _deployments(environments: Sequence[Mapping[str, Any]]) -> str:
     return f'<h2>Deployments</h2><div id="deployments" class="envs">{"".join(blocks)}</div>'
 
 
-def _trends(runs: Sequence[Mapping[str, Any]], note: str = "") -> str:
+def _trends(runs: Sequence[Mapping[str, Any]], charted: Sequence[str], note: str = "") -> str:
     """The charts; `note` says what of the history could not be read (skipped lines)."""
-    keys = [k for name in TREND_METRICS for k in resolve_series(runs, name)] + [DURATION]
+    keys = [k for name in charted for k in resolve_series(runs, name)] + [DURATION]
     charts = [_chart(runs, k) for k in keys] if runs else []
     charts = [c for c in charts if c]
     shown = f'<p id="history-note" class="muted">{esc(note)}</p>' if note else ""

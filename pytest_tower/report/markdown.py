@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pytest_tower.core.fs import write_text_atomic
+from pytest_tower.core.fs import OUTPUT_MARKER, write_text_atomic
 from pytest_tower.core.units import format_value
 
 # Plain symbols with no emoji presentation (skipped: an en dash), the same everywhere.
@@ -44,7 +44,7 @@ def render_markdown(report: Mapping[str, Any], base: Path | None = None) -> str:
         lines.append("")
     lines += _details(checks)
     lines += _artifacts(checks, root, base)
-    return "\n".join(lines).rstrip() + "\n"
+    return "\n".join(lines).rstrip() + "\n\n" + OUTPUT_MARKER + "\n"
 
 
 def write_markdown(path: Path, text: str) -> None:

@@ -10,15 +10,22 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pytest_tower.core.model import CheckType
 
 
 def publish(report: Mapping[str, Any], *, root: Path, history: Path | None = None,
             keep: int | None = None, markdown: Path | None = None, sarif: Path | None = None,
             html: Path | None = None, write_line: Callable[[str], Any] = print,
             environ: Mapping[str, str] | None = None,
-            errors: list[str] | None = None) -> list[str]:
+            errors: list[str] | None = None,
+            check_types: Mapping[str, CheckType] | None = None) -> list[str]:
     """Write the requested outputs; returns one line per output for the terminal.
+
+    `check_types` ({name: CheckType}, the run's) says how each check's findings
+    are exported and which metrics are charted; default the built-in types.
 
     An output that could not be written is also added to `errors` (when given):
     the session turns that into an error verdict, since the run did not leave
@@ -53,10 +60,11 @@ def publish(report: Mapping[str, Any], *, root: Path, history: Path | None = Non
         attempt("step summary", None, lambda: append_step_summary(text, env))
     if sarif is not None:
         workspace = Path(env["GITHUB_WORKSPACE"]) if env.get("GITHUB_WORKSPACE") else None
-        attempt("SARIF", sarif, lambda: write_sarif(sarif, report, source_root=workspace))
+        attempt("SARIF", sarif, lambda: write_sarif(sarif, report, source_root=workspace,
+                                                         check_types=check_types))
     if html is not None:
         runs = (read_history(history) if history is not None and history.exists()
                 else [history_entry(report, None)])
-        attempt("HTML report", html, lambda: write_html(html, report, runs))
-    emit_github_annotations(report, write_line, env)
+        attempt("HTML report", html, lambda: write_html(html, report, runs, check_types))
+    emit_github_annotations(report, write_line, env, check_types)
     return done

@@ -1,9 +1,11 @@
-"""One SARIF 2.1.0 log for code scanning: ruff's and bandit's findings, a run per tool.
+"""One SARIF 2.1.0 log for code scanning: the findings of every check whose type
+declares a `FindingsStyle` (ruff's, bandit's, a plugin's), a run per tool.
 
 Built from the findings the checks already parsed (from the tools' JSON),
 so the file agrees with the gate: a finding the gate did not count (nosec,
-baselined) is not uploaded either. Every ruff or bandit check that ran gets
-a run even with no results, so code scanning learns that alerts were fixed.
+baselined) is not uploaded either. Every such check that ran gets a run even
+with no results, so code scanning learns that alerts were fixed. Levels,
+scores and tags come from the style; nothing here names a check type.
 """
 
 from __future__ import annotations
@@ -11,49 +13,56 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from pytest_tower.core.fs import write_text_atomic
-from pytest_tower.report.annotations import finding_tool
+from pytest_tower.report.annotations import CheckTypes, findings_style, known_types
+
+if TYPE_CHECKING:
+    from pytest_tower.core.model import FindingsStyle
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = ("https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/"
                 "sarif-schema-2.1.0.json")
-INFO_URI = {"ruff": "https://docs.astral.sh/ruff/", "bandit": "https://bandit.readthedocs.io/"}
-# bandit severity -> SARIF level and GitHub's security-severity score (0-10)
-LEVEL = {"HIGH": "error", "MEDIUM": "warning", "LOW": "note"}
-SECURITY_SEVERITY = {"HIGH": "8.0", "MEDIUM": "5.0", "LOW": "2.0"}
 RAN = ("passed", "failed")
 SRCROOT = "SRCROOT"
 
 
-def build_sarif(report: Mapping[str, Any], source_root: Path | None = None) -> dict[str, Any]:
+def build_sarif(report: Mapping[str, Any], source_root: Path | None = None,
+                check_types: CheckTypes | None = None) -> dict[str, Any]:
     """The SARIF log (a dict ready for json.dump).
 
     URIs are relative to `source_root` (give the checkout, e.g. $GITHUB_WORKSPACE, when the
     project lives in a subfolder of the repository), else to the project root.
+    `check_types` is the run's {name: CheckType} (default: the built-in ones).
     """
+    types = known_types(check_types)
     project = Path((report.get("project") or {}).get("root") or ".")
     root = source_root if source_root is not None else project
     runs: dict[str, dict[str, Any]] = {}
     for check in report.get("checks") or []:
-        tool = finding_tool(check)
-        if tool is None or check.get("verdict") not in (*RAN, "error"):
+        style = findings_style(check, types)
+        if style is None or check.get("verdict") not in (*RAN, "error"):
             continue
-        run = runs.get(tool) or runs.setdefault(tool, _new_run(tool, check, root))
-        _add(run, tool, check, project, root)
+        tool = style.tool
+        run = runs.get(tool) or runs.setdefault(tool, _new_run(style, check, root))
+        _add(run, style, check, project, root)
     for run in runs.values():
         del run["_rules"]
-    return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": list(runs.values())}
+    return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": list(runs.values()),
+            "properties": {"generator": "pytest-tower"}}
 
 
-def write_sarif(path: Path, report: Mapping[str, Any], source_root: Path | None = None) -> None:
-    write_text_atomic(path, json.dumps(build_sarif(report, source_root), indent=2) + "\n")
+def write_sarif(path: Path, report: Mapping[str, Any], source_root: Path | None = None,
+                check_types: CheckTypes | None = None) -> None:
+    log = build_sarif(report, source_root, check_types)
+    write_text_atomic(path, json.dumps(log, indent=2) + "\n")
 
 
-def _new_run(tool: str, check: Mapping[str, Any], root: Path) -> dict[str, Any]:
-    driver: dict[str, Any] = {"name": tool, "informationUri": INFO_URI[tool], "rules": []}
+def _new_run(style: FindingsStyle, check: Mapping[str, Any], root: Path) -> dict[str, Any]:
+    driver: dict[str, Any] = {"name": style.tool, "informationUri": style.information_uri,
+                              "rules": []}
     version = str(check.get("tool") or "").partition(" ")[2].strip()
     if version:
         driver["version"] = version
@@ -66,8 +75,9 @@ def _new_run(tool: str, check: Mapping[str, Any], root: Path) -> dict[str, Any]:
     }
 
 
-def _add(run: dict[str, Any], tool: str, check: Mapping[str, Any], project: Path,
+def _add(run: dict[str, Any], style: FindingsStyle, check: Mapping[str, Any], project: Path,
          root: Path) -> None:
+    tool = style.tool
     invocation = run["invocations"][0]
     if check.get("verdict") == "error":
         invocation["executionSuccessful"] = False
@@ -75,12 +85,12 @@ def _add(run: dict[str, Any], tool: str, check: Mapping[str, Any], project: Path
             {"level": "error", "message": {"text": str(check.get("message") or "tool error")}})
     for f in check.get("findings") or []:
         code = str(f.get("code") or f"{tool}-finding")
-        if tool == "bandit" and code == "ERROR":  # a file bandit could not scan: not a result
+        if code in style.notification_codes:  # a file the tool could not scan: not a result
             invocation["toolExecutionNotifications"].append(_notification(f, project, root))
             continue
         severity = str(f.get("severity") or "").split("/")[0].upper()
-        level = LEVEL.get(severity, "warning") if tool == "bandit" else "error"
-        index = _rule(run, tool, code, severity)
+        level = style.levels.get(severity, style.default_level)
+        index = _rule(run, style, code, severity)
         result: dict[str, Any] = {
             "ruleId": code,
             "ruleIndex": index,
@@ -93,20 +103,22 @@ def _add(run: dict[str, Any], tool: str, check: Mapping[str, Any], project: Path
         run["results"].append(result)
 
 
-def _rule(run: dict[str, Any], tool: str, code: str, severity: str) -> int:
+def _rule(run: dict[str, Any], style: FindingsStyle, code: str, severity: str) -> int:
     rules = run["_rules"]
     if code not in rules:
-        rule: dict[str, Any] = {"id": code, "shortDescription": {"text": f"{tool} {code}"}}
-        if tool == "bandit":
-            rule["properties"] = {"tags": ["security"]}
+        rule: dict[str, Any] = {"id": code,
+                                "shortDescription": {"text": f"{style.tool} {code}"}}
+        if style.tags:
+            rule["properties"] = {"tags": list(style.tags)}
         rules[code] = len(run["tool"]["driver"]["rules"])
         run["tool"]["driver"]["rules"].append(rule)
     rule = run["tool"]["driver"]["rules"][rules[code]]
-    if tool == "bandit" and severity in SECURITY_SEVERITY:  # the worst seen for this rule
-        current = float(rule["properties"].get("security-severity", "0"))
-        if float(SECURITY_SEVERITY[severity]) > current:
-            rule["properties"]["security-severity"] = SECURITY_SEVERITY[severity]
-    return rules[code]
+    score = style.security_severity.get(severity)
+    if score is not None:  # the worst seen for this rule
+        properties = rule.setdefault("properties", {})
+        if float(score) > float(properties.get("security-severity", "0")):
+            properties["security-severity"] = score
+    return int(rules[code])
 
 
 def _location(f: Mapping[str, Any], project: Path, root: Path) -> dict[str, Any]:

@@ -4,29 +4,34 @@ from __future__ import annotations
 
 import os
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from pytest_tower.core.outcome import BLOCKED, ERROR, FAILED, PASSED, describe_condition
+import pytest
+
+from pytest_tower.core.names import check_key
+from pytest_tower.core.outcome import BLOCKED, ERROR, FAILED, PASSED
+from pytest_tower.report.text import condition_line
 
 if TYPE_CHECKING:
     from pytest_tower.run.session import TowerSession
 
-_STYLE = {PASSED: {"green": True}, FAILED: {"red": True}, ERROR: {"red": True},
-          BLOCKED: {"yellow": True}}
+_STYLE: dict[str, dict[str, bool]] = {
+    PASSED: {"green": True}, FAILED: {"red": True}, ERROR: {"red": True},
+    BLOCKED: {"yellow": True}}
 
 
-def write_summary(tr: Any, tower: TowerSession) -> None:
+def write_summary(tr: pytest.TerminalReporter, tower: TowerSession) -> None:
     tr.write_sep("=", "tower gate")
     outcomes = tower.selected_outcomes()
-    width = max((len(f"{o.stage}::{o.check}") for o in outcomes), default=10) + 2
+    width = max((len(check_key(o.stage, o.check)) for o in outcomes), default=10) + 2
     for o in outcomes:
         label = "ERROR" if o.verdict == ERROR else o.verdict
-        tr.write(f"{o.stage}::{o.check}".ljust(width))
+        tr.write(check_key(o.stage, o.check).ljust(width))
         tr.write(f"{label:<8}", bold=True, **_STYLE.get(o.verdict, {}))
         extra = ", ".join(x for x in (o.tool, f"{o.duration_s:.2f}s" if o.duration_s else "") if x)
         tr.write_line(f" {extra}")
         for condition in o.conditions:
-            tr.write_line("    " + describe_condition(condition))
+            tr.write_line("    " + condition_line(condition))
         if o.verdict not in (PASSED, FAILED) and o.message:
             first = o.message.splitlines()[0]
             tr.write_line(f"    {first}")
@@ -57,7 +62,7 @@ class ProgressLine:
 
     PLAIN_EVERY = 5.0
 
-    def __init__(self, tr: Any) -> None:
+    def __init__(self, tr: pytest.TerminalReporter) -> None:
         self.tr = tr
         self.in_place = bool(getattr(tr, "isatty", False)) and not os.environ.get("CI")
         self.started = False

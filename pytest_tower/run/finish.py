@@ -22,6 +22,7 @@ import pytest
 from pytest_tower.core.outcome import PASSED
 
 if TYPE_CHECKING:
+    from pytest_tower.report.schema import ReportDict
     from pytest_tower.run.session import TowerSession
 
 WORKER_STOP_WAIT = 10.0  # seconds an interrupted controller waits for workers to stop
@@ -41,21 +42,37 @@ def finish(tower: TowerSession, session: pytest.Session) -> None:
     if tower.recording_baseline:
         guard(tower, "baseline", lambda: record_baseline(tower))
     guard(tower, "--lf cache", lambda: cache_not_passed(tower))
-    from pytest_tower.report.json_report import build_report
-
-    report: dict[str, Any] = {}
-    guard(tower, "report", lambda: report.update(build_report(tower)))
-    write_report_or_fallback(tower, report)
-    guard(tower, "outputs", lambda: publish_outputs(tower, report))
-    if tower.internal_errors and report.get("verdict") != "error":
-        report.clear()  # rewrite: no output may say passed when the run is an error
-        guard(tower, "report", lambda: report.update(build_report(tower)))
+    tower.stoppable = True  # a SIGTERM while writing (a history lock held elsewhere) still stops
+    try:
+        report = build_or_none(tower)
         write_report_or_fallback(tower, report)
-        guard(tower, "outputs", lambda: publish_outputs(tower, report, again=True))
+        guard(tower, "outputs", lambda: publish_outputs(tower, report))
+    except KeyboardInterrupt:
+        tower.stoppable = False
+        tower.interrupted_by = tower.interrupted_by or "SIGINT"
+        report = None  # the report already written may say passed: rewrite it below
+    finally:
+        tower.stoppable = False
+    if report is None or (tower.internal_errors and report["verdict"] != "error") or (
+            tower.interrupted_by and report["verdict"] != "interrupted"):
+        # rewrite: no output may say passed when the run is an error or was interrupted
+        again = build_or_none(tower)
+        write_report_or_fallback(tower, again)
+        guard(tower, "outputs", lambda: publish_outputs(tower, again, again=True))
     set_exit(tower, session)
 
 
-def publish_outputs(tower: TowerSession, report: dict[str, Any], again: bool = False) -> None:
+def build_or_none(tower: TowerSession) -> ReportDict | None:
+    """The report, or None when building it failed (that failure is an internal error)."""
+    from pytest_tower.report.json_report import build_report
+
+    built: list[ReportDict] = []
+    guard(tower, "report", lambda: built.append(build_report(tower)))
+    return built[0] if built else None
+
+
+def publish_outputs(tower: TowerSession, report: ReportDict | None,
+                    again: bool = False) -> None:
     """History, Markdown, SARIF, HTML, annotations; `again` rewrites the files only."""
     from pytest_tower.report.publish import publish
 
@@ -68,19 +85,20 @@ def publish_outputs(tower: TowerSession, report: dict[str, Any], again: bool = F
         keep=option("tower_history_keep"), markdown=_under(here, option("tower_markdown")),
         sarif=_under(here, option("tower_sarif")), html=_under(here, option("tower_html")),
         write_line=reporter.write_line if reporter is not None else print,
-        environ={} if again else None, errors=None if again else tower.internal_errors)
+        environ={} if again else None, errors=None if again else tower.internal_errors,
+        check_types={spec.check_type.name: spec.check_type for spec in pipeline.checks()})
     if not again:
         tower.publish_lines = lines
 
 
-def write_report_or_fallback(tower: TowerSession, report: dict[str, Any]) -> None:
+def write_report_or_fallback(tower: TowerSession, report: ReportDict | None) -> None:
     """The report, or when it cannot be written, the short error report in its place."""
     from pytest_tower.report.json_report import write_report
 
     path = tower.report_path
     if path is None:
         return
-    if report:
+    if report is not None:
         errors = len(tower.internal_errors)
         guard(tower, "report", lambda: write_report(path, report))
         if len(tower.internal_errors) == errors:
@@ -114,7 +132,7 @@ def set_exit(tower: TowerSession, session: pytest.Session) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-def fallback_report(tower: TowerSession) -> dict[str, Any]:
+def fallback_report(tower: TowerSession) -> ReportDict:
     from pytest_tower.report.json_report import error_report
 
     return error_report(tower)
@@ -125,10 +143,11 @@ def write_collect_only(tower: TowerSession, session: pytest.Session) -> None:
     from pytest_tower.report.json_report import SCHEMA, write_report
 
     if tower.report_path is not None:
-        write_report(tower.report_path, {
+        report: ReportDict = {
             "schema": SCHEMA, "verdict": "failed", "summary": NOT_RUN_LINE, "complete": False,
             "not_run": [tower.nodeid(s) for s in tower.expected()], "checks": [],
-            "environments": []})
+            "environments": []}
+        write_report(tower.report_path, report)
     reporter = tower.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         reporter.write_line(NOT_RUN_LINE)

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_tower.core.config import CheckSpec, Stage
-from pytest_tower.core.outcome import BLOCKED, ERROR, FAILED, Outcome, describe_condition
+from pytest_tower.core.outcome import BLOCKED, ERROR, FAILED, Outcome
+from pytest_tower.report.text import condition_line, finding_line
 
 if TYPE_CHECKING:
     from pytest_tower.run.session import TowerSession
@@ -106,11 +107,11 @@ def explain(outcome: Outcome) -> str:
     lines.append(outcome.message.removeprefix("could not measure: "))
     if outcome.conditions:
         lines.append("conditions:")
-        lines.extend(describe_condition(c) for c in outcome.conditions)
+        lines.extend(condition_line(c) for c in outcome.conditions)
     if outcome.findings:
         lines.append(f"findings ({len(outcome.findings)}):")
         for finding in outcome.findings[:MAX_FINDINGS_SHOWN]:
-            lines.append("  " + _finding_line(finding))
+            lines.append("  " + finding_line(finding))
         if len(outcome.findings) > MAX_FINDINGS_SHOWN:
             lines.append(f"  … and {len(outcome.findings) - MAX_FINDINGS_SHOWN} more")
     if outcome.notes:
@@ -119,17 +120,7 @@ def explain(outcome: Outcome) -> str:
     return "\n".join(lines)
 
 
-def _finding_line(finding: dict[str, Any]) -> str:
-    where = str(finding.get("path", ""))
-    for key in ("line", "col"):
-        if finding.get(key) is not None:
-            where += f":{finding[key]}"
-    parts = [where, finding.get("code", ""), finding.get("severity", ""),
-             finding.get("message", "")]
-    return " ".join(str(p) for p in parts if p)
-
-
-def _tower(node: pytest.Node) -> TowerSession:
+def _tower(node: pytest.Item | pytest.Collector) -> TowerSession:
     from pytest_tower.run.session import TOWER_KEY
 
     return node.config.stash[TOWER_KEY]

@@ -1,20 +1,30 @@
-"""Collect the check types every plugin registers into one name -> CheckType map."""
+"""Collect the check types every plugin registers into one name -> CheckType map.
+
+Each one is checked here, once, so a third-party type with a mistyped option
+kind or metric unit is a usage error naming it and its plugin, not a KeyError
+(an INTERNALERROR) when a gates.toml first uses it.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
-from pytest_tower.core.model import CheckType
+from pytest_tower.core.model import OPTION_KINDS, UNITS, CheckType, FindingsStyle
 
 
 def collect_check_types(config: pytest.Config) -> dict[str, CheckType]:
     """Ask every plugin for its check types; a duplicate name is a usage error."""
     found: dict[str, CheckType] = {}
-    for batch in config.hook.pytest_tower_check_types():
+    hook = config.hook.pytest_tower_check_types
+    for impl in reversed(hook.get_hookimpls()):  # the call order of the hook
+        if impl.hookwrapper or getattr(impl, "wrapper", False):
+            continue
+        # one at a time, to name the plugin of a bad type
+        batch = cast("list[Any] | None", impl.function())
         for check_type in batch or []:
-            _validate(check_type)
+            _validate(check_type, _plugin_name(config, impl))
             if check_type.name in found:
                 raise pytest.UsageError(
                     f"pytest-tower: two plugins register the check type {check_type.name!r}"
@@ -23,9 +33,28 @@ def collect_check_types(config: pytest.Config) -> dict[str, CheckType]:
     return found
 
 
-def _validate(check_type: Any) -> None:
+def _plugin_name(config: pytest.Config, impl: Any) -> str:
+    name = config.pluginmanager.get_name(impl.plugin) or impl.plugin_name
+    return str(getattr(impl.plugin, "__file__", None) or name)
+
+
+def _validate(check_type: Any, plugin: str) -> None:
+    where = f"(registered by {plugin})"
     if not isinstance(check_type, CheckType):
         raise pytest.UsageError(
             f"pytest-tower: pytest_tower_check_types returned {check_type!r}, "
-            "which is not a pytest_tower.CheckType"
+            f"which is not a pytest_tower.CheckType {where}"
         )
+    problems = [f"option {key!r} has kind {opt.kind!r}, not one of {', '.join(OPTION_KINDS)}"
+                for key, opt in check_type.options.items() if opt.kind not in OPTION_KINDS]
+    problems += [f"metric {m.name!r} has unit {m.unit!r}, not one of "
+                 + ", ".join(repr(u) for u in UNITS)
+                 for m in check_type.metrics if m.unit not in UNITS]
+    names = {m.name for m in check_type.metrics}
+    problems += [f"charted metric {name!r} is not one of its metrics"
+                 for name in check_type.charted if name not in names]
+    if check_type.findings is not None and not isinstance(check_type.findings, FindingsStyle):
+        problems.append(f"findings is {check_type.findings!r}, not a FindingsStyle")
+    if problems:
+        raise pytest.UsageError(
+            f"pytest-tower: check type {check_type.name!r} {where}: " + "; ".join(problems))

@@ -117,3 +117,37 @@ def with_needs(items: list[Any], collected: list[Any], pipeline: Any) -> list[An
                 wanted.add(id(item))
                 todo.append(item)
     return [i for i in collected if id(i) in wanted]
+
+
+def cli_dropped(config: pytest.Config, nodeids: list[str], collected: list[Any],
+                args: list[str]) -> set[str]:
+    """The gates (node ids) that the command line's own selection leaves out.
+
+    Applied to the gate list here, not taken from what is missing at the end:
+    a gate that a conftest.py hook or a plugin dropped is not excused by a
+    `-m "not slow"` that would have kept it. Node ids on the command line,
+    `-k`, `-m` and `--deselect`; --lf and --sw drop what pytest reports as
+    deselected (see TowerSession.pytest_deselected).
+    """
+    from _pytest.mark import KeywordMatcher, MarkMatcher, _parse_expression
+
+    items = {i.nodeid: i for i in collected if hasattr(i, "spec")}
+    keyword = (getattr(config.option, "keyword", "") or "").lstrip()
+    markexpr = getattr(config.option, "markexpr", "") or ""
+    kexpr = _parse_expression(keyword, "Wrong expression passed to '-k'") if keyword else None
+    mexpr = _parse_expression(markexpr, "Wrong expression passed to '-m'") if markexpr else None
+    prefixes = tuple(str(d) for d in (getattr(config.option, "deselect", None) or []))
+    wanted = [a.split("::")[1:] for a in args if "::" in a]
+
+    def kept(nodeid: str) -> bool:
+        parts = nodeid.split("::")[1:]
+        item = items.get(nodeid)  # None: dropped before -k/-m could see it (by a conftest?)
+        keywords = (KeywordMatcher.from_item(item) if item is not None else
+                    KeywordMatcher({nodeid.split("::")[0].rsplit("/", 1)[-1], *parts}))
+        markers = MarkMatcher.from_markers(item.iter_markers() if item is not None else [])
+        return ((not wanted or any(parts[:len(w)] == w for w in wanted))
+                and not (prefixes and nodeid.startswith(prefixes))
+                and (kexpr is None or kexpr.evaluate(keywords))
+                and (mexpr is None or mexpr.evaluate(markers)))
+
+    return {nodeid for nodeid in nodeids if not kept(nodeid)}

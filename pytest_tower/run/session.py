@@ -2,8 +2,8 @@
 
 It owns the parsed pipeline, collects gates.toml, runs checks for its
 items, gathers every outcome (from xdist workers too) on the controller,
-and there sets the one verdict: the exit status and the report. It is the
-one object that sees every pytest hook of a run, hence its size; the end of
+and there sets the one verdict: the exit status and the report. It is long
+because it is the one object that sees every pytest hook of a run; the end of
 the run (outputs, errors of our own) lives in finish.py.
 """
 
@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_tower.core.config import CheckSpec, Pipeline
 from pytest_tower.core.execute import blocked_outcome, run_check
 from pytest_tower.core.fs import write_json_atomic
+from pytest_tower.core.names import check_key
 from pytest_tower.core.outcome import (
     BLOCKED,
     ERROR,
@@ -34,6 +35,11 @@ from pytest_tower.core.outcome import (
 from pytest_tower.history.baseline import baseline_from_history, load_baseline
 from pytest_tower.run.items import CheckItem, CheckProblem, GatesFile, ProblemRepr
 from pytest_tower.run.selection import Selection
+
+if TYPE_CHECKING:
+    from pytest_tower.environments.hooks import EnvironmentHooks
+    from pytest_tower.report.terminal import ProgressLine
+    from pytest_tower.run.xdist import TowerScheduling
 
 TOWER_KEY = pytest.StashKey["TowerSession"]()
 DEFAULT_REPORT_DIR = ".tower"
@@ -65,12 +71,15 @@ class TowerSession:
                 pipeline.root / pipeline.history, pipeline.base_branch)
         self.recording_baseline = bool(config.getoption("tower_update_baseline"))
         self.baseline_message = ""
-        self.env_hooks: Any = None
+        self.env_hooks: EnvironmentHooks | None = None
         self.publish_lines: list[str] = []
         self.selection = Selection()
+        self.cli_dropped: set[str] | None = None  # gates the command line's selection drops
+        self.hook_deselected: set[str] = set()  # reported by pytest_deselected (--lf, --sw)
         self.require_complete = False
         self.interrupted_by = ""  # the signal's name, set by the handler in startup.py
         self.finishing = False  # writing the outputs: a late SIGTERM must not cut them
+        self.stoppable = False  # ...except while publishing (history lock): see finish.py
         self.internal_errors: list[str] = []  # the gate's own code failed (one line each)
         self.session: pytest.Session | None = None
 
@@ -113,7 +122,7 @@ class TowerSession:
 
     def need_verdicts(self, spec: CheckSpec) -> dict[str, str]:
         """Verdicts of what `spec` needs; on a worker, waits for needs run elsewhere."""
-        verdicts = {f"{o.stage}::{o.check}": o.verdict for o in self.outcomes.values()}
+        verdicts = {check_key(o.stage, o.check): o.verdict for o in self.outcomes.values()}
         if not self.is_worker:
             return verdicts
         selected = set(self.selected or ())
@@ -146,16 +155,17 @@ class TowerSession:
         return self.run_dir / "outcomes" / f"{stage}.{check}.json"
 
     # -- collection -------------------------------------------------------
-    def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> Any:
-        if file_path.resolve() == self.pipeline.path:
+    def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> GatesFile | None:
+        if file_path.resolve() == self.pipeline.path.resolve():
             return GatesFile.from_parent(parent, path=file_path)
         return None
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_collection_modifyitems(self, session: pytest.Session, config: pytest.Config,
-                                      items: list[pytest.Item]) -> Any:
+                                      items: list[pytest.Item]) -> Generator[None, None, None]:
         """After every other plugin: --lf brings back what its checks need; file order."""
         collected = list(items)
+        self._selection_of_command_line(config, collected)
         result = yield
         if config.getoption("lf", False) and items:
             from pytest_tower.run.selection import with_needs
@@ -166,6 +176,20 @@ class TowerSession:
         order = {spec.id: n for n, spec in enumerate(run_order(self.pipeline))}
         items.sort(key=lambda i: order.get(i.spec.id, -1) if isinstance(i, CheckItem) else -1)
         return result
+
+    def _selection_of_command_line(self, config: pytest.Config, collected: list[Any]) -> None:
+        """Which gates -k/-m/--deselect/node ids alone drop (workers tell the controller)."""
+        from pytest_tower.run.selection import cli_dropped
+
+        args = (list(config.workerinput.get("tower_selection_args", ()))  # type: ignore[attr-defined]
+                if self.is_worker else self.selection.args)
+        self.cli_dropped = cli_dropped(config, [self.nodeid(s) for s in self.pipeline.checks()],
+                                       collected, args)
+        if self.is_worker:
+            write_json_atomic(self.run_dir / "cli_dropped.json", sorted(self.cli_dropped))
+
+    def pytest_deselected(self, items: list[Any]) -> None:
+        self.hook_deselected.update(i.nodeid for i in items)
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         if session.items or self.selected is None:
@@ -202,7 +226,7 @@ class TowerSession:
 
     # -- the verdict, on the controller -----------------------------------
     @pytest.hookimpl(wrapper=True)
-    def pytest_runtestloop(self, session: pytest.Session) -> Any:
+    def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, object, object]:
         try:
             return (yield)
         finally:
@@ -225,7 +249,7 @@ class TowerSession:
                 excinfo.value, pytest.Session.Interrupted):
             self.interrupted_by = self.interrupted_by or "SIGINT"
 
-    def progress_writer(self) -> Any:
+    def progress_writer(self) -> ProgressLine | None:
         """Live progress of a long check on the terminal (in-process runs only)."""
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is None or self.is_worker:
@@ -241,7 +265,8 @@ class TowerSession:
         ran = {o.id for o in outcomes if o.verdict != SKIPPED}
         not_run = [self.nodeid(s) for s in self.expected() if self.nodeid(s) not in ran]
         self.verdict = gate_verdict(outcomes, expected=len(self.expected()), not_run=not_run,
-                                    problem=self._selection_problem(not_run))
+                                    problem=self._selection_problem(not_run)
+                                    or self._promotion_problem())
         if not self.verdict.passed and session.testsfailed == 0 and self.verdict.total:
             session.testsfailed += 1  # e.g. only blocked checks: pytest saw skips
 
@@ -251,16 +276,44 @@ class TowerSession:
             return ""
         selected = set(self.selected or ())
         dropped = [n for n in not_run if n not in selected]
-        if dropped and not self.selection.cli_selects:
-            return (f"{_names(dropped)} not run, and nothing on the command line deselected "
-                    "it (a plugin, conftest.py hook or ini option dropped it); a gate that is "
-                    "not run cannot pass")
+        excused = self._cli_dropped()
+        if self.config.getoption("lf", False) or self.config.getoption("stepwise", False):
+            excused |= self.hook_deselected
+        unexplained = [n for n in dropped if n not in excused]
+        if unexplained:
+            why = ("the command line's selection keeps it" if self.selection.cli_selects
+                   else "nothing on the command line deselected it")
+            return (f"{_names(unexplained)} not run, and {why} (a plugin, conftest.py hook "
+                    "or ini option dropped it); "
+                    "a gate that is not run cannot pass")
+        promoted = [n for n, e in self.pipeline.environments.items() if e.promote]
+        if promoted and self.config.getoption("tower_promote"):
+            return (f"--tower-promote asked to deploy {', '.join(promoted)}, and "
+                    f"{_names(not_run)} not run: a promote-only environment is deployed only "
+                    "when every gate of gates.toml runs in this session and passes, so "
+                    "nothing was promoted; run every gate, or leave out --tower-promote")
         if self.require_complete:
             return (f"partial run, and require_complete is set: {_names(not_run)} not run; "
                     "run without -k/-m/--lf/--deselect")
         return ""
 
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+    def _promotion_problem(self) -> str:
+        """--tower-promote in a complete run, and a promote-only environment not deployed."""
+        if self.env_hooks is None or not self.config.getoption("tower_promote"):
+            return ""
+        return self.env_hooks.promotion_problem()
+
+    def _cli_dropped(self) -> set[str]:
+        """What the command line dropped; read from the workers' file under xdist."""
+        if self.cli_dropped is None:
+            path = self.run_dir / "cli_dropped.json"
+            try:
+                self.cli_dropped = set(json.loads(path.read_text(encoding="utf-8")))
+            except (OSError, ValueError):
+                return set()  # unknown: nothing is excused
+        return set(self.cli_dropped)
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         if self.is_worker or self.config.option.collectonly:
             return
         from pytest_tower.report.terminal import write_summary
@@ -339,8 +392,10 @@ class XdistControllerHooks:
 
     def pytest_configure_node(self, node: Any) -> None:
         node.workerinput["tower_run_id"] = self.tower.run_id
+        # node ids on the command line select gates on the workers too
+        node.workerinput["tower_selection_args"] = list(self.tower.selection.args)
 
-    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> TowerScheduling:
         from pytest_tower.run.xdist import TowerScheduling
 
         return TowerScheduling(config, log, self.tower.pipeline)

@@ -7,11 +7,13 @@ traceback), before anything runs; the session then collects the gates only.
 from __future__ import annotations
 
 import importlib
+import os
 import shutil
 import signal
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import pytest
@@ -95,11 +97,13 @@ def early_stubs(config: pytest.Config, ns: Any) -> Targets | None:
 
 def _early_gates_path(config: pytest.Config, ns: Any) -> Path:
     option = getattr(ns, "tower_config", None)
+    # absolute but not resolved: a symlinked gates.toml (a shared template) checks the
+    # project it is linked into; paths in it are relative to the link's folder
     if option:
-        return (config.invocation_params.dir / str(option)).resolve()
+        return Path(os.path.abspath(config.invocation_params.dir / str(option)))
     ini = str(config.getini("tower_config") or DEFAULT_CONFIG)
     base = config.inipath.parent if config.inipath else config.rootpath
-    return (base / ini).resolve()
+    return Path(os.path.abspath(base / ini))
 
 
 def _stop_signals_interrupt(config: pytest.Config, tower: TowerSession) -> None:
@@ -119,10 +123,10 @@ def _stop_signals_interrupt(config: pytest.Config, tower: TowerSession) -> None:
     config.stash[SIGNALS_KEY] = previous
 
 
-def _handler(tower: TowerSession) -> Callable[[int, Any], None]:
-    def handle(signum: int, frame: Any) -> None:
-        if tower.interrupted_by or tower.finishing:  # the run is done: let it write its report
-            return
+def _handler(tower: TowerSession) -> Callable[[int, FrameType | None], None]:
+    def handle(signum: int, frame: FrameType | None) -> None:
+        if tower.interrupted_by or (tower.finishing and not tower.stoppable):
+            return  # the run is settling its environments: let it finish and write its report
         tower.interrupted_by = signal.Signals(signum).name
         stop_workers(tower)  # each stops its own tool; xdist would only kill the worker
         raise KeyboardInterrupt(f"signal {tower.interrupted_by}")
@@ -146,13 +150,18 @@ def _collect_gates_only(config: pytest.Config, path: Path, cli_args: list[str]) 
     """With --tower the session collects gates.toml and nothing else.
 
     Paths from ini `addopts` or `testpaths` are the project's tests, not gates.
+    An xdist worker gets the controller's node ids (checked there) in workerinput.
     """
+    if _is_worker(config):
+        selected = list(config.workerinput.get("tower_selection_args", ()))  # type: ignore[attr-defined]
+        config.args = [a for a in selected if "::" in a] or [str(path)]
+        return
     if config.args_source != pytest.Config.ArgsSource.ARGS or not cli_args:
         config.args = [str(path)]
         return
     for arg in config.args:
         target = (config.invocation_params.dir / arg.split("::")[0]).resolve()
-        if target != path:
+        if target != path.resolve():
             raise pytest.UsageError(
                 f"pytest-tower: with --tower pytest collects the gates in {path} only, "
                 f"and {arg!r} is not one of them. Select gates with -k or a node id like "

@@ -83,6 +83,16 @@ def write_stubs(targets: Targets, gates: Path) -> None:
                     write_config_error(targets.report, message, summary="usage error")
             raise pytest.UsageError(message)
         seen[path.resolve()] = option
+    problem = _foreign_target(named, gates)
+    if problem is not None:
+        bad_report = targets.report is not None and problem[0] == "--tower-report"
+        if targets.report is not None and not bad_report:
+            from pytest_tower.report.json_report import write_config_error
+
+            with contextlib.suppress(OSError, pytest.UsageError):
+                _check_writable(targets.report)
+                write_config_error(targets.report, problem[1], summary="usage error")
+        raise pytest.UsageError(f"pytest-tower: {problem[1]}")
     started = datetime.now(UTC).isoformat()
     if targets.report is not None:
         _write(targets.report, "--tower-report", json.dumps(running_report(started), indent=2))
@@ -124,6 +134,78 @@ def check_state_dir(root: Path) -> None:
         ) from None
 
 
+KIND = {"--tower-report": "report", "--tower-markdown": "markdown", "--tower-html": "html",
+        "--tower-sarif": "sarif"}
+
+
+def _foreign_target(named: list[tuple[str, Path]], gates: Path) -> tuple[str, str] | None:
+    """(option, message) for the first output that would destroy a file not ours.
+
+    Refused: the gates file, the history or baseline file, and any existing file
+    whose content pytest-tower did not write (a source file, pyproject.toml...).
+    """
+    def real(p: Path) -> Path:
+        try:
+            return Path(os.path.realpath(p))
+        except (ValueError, OSError):  # a NUL in the path: the config check says so next
+            return p
+
+    protected = {real(gates): "the gates file"}
+    for key in ("history", "baseline"):
+        value = tower_setting(gates, key)
+        if not isinstance(value, str) or not value:
+            value = f"{STATE_DIR}/{'history.jsonl' if key == 'history' else 'baseline.json'}"
+        protected.setdefault(real(gates.parent / value), f"the {key} file")
+    for option, path in named:
+        what = protected.get(real(path))
+        if what is not None:
+            return option, (f"refusing to overwrite {path}: it is {what}, not a place for "
+                            f"{option}; choose another path")
+        if not _written_by_us(real(path), KIND.get(option, "report")):
+            return option, (f"refusing to overwrite {path}: pytest-tower did not write it; "
+                            "choose another path or delete it")
+    return None
+
+
+def _written_by_us(path: Path, kind: str) -> bool:
+    """True when `path` does not exist, is empty, or holds an output of this kind we wrote."""
+    from pytest_tower.core.fs import OUTPUT_MARKER
+
+    try:
+        if not path.is_file():
+            return True  # missing (a device or folder is refused by the writer itself)
+        data = path.read_bytes()
+    except OSError:
+        return True  # the write reports what is wrong with it
+    if not data.strip():
+        return True
+    text = data.decode("utf-8", "replace")
+    if kind in ("report", "sarif"):
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            return False
+        if not isinstance(doc, dict):
+            return False
+        if "verdict" in doc:  # a report of ours (or one planted in its place)
+            return True
+        if kind == "report":
+            return False
+        if (doc.get("properties") or {}).get("generator") == "pytest-tower":
+            return True
+        runs = doc.get("runs")
+        names = {str(((r.get("tool") or {}).get("driver") or {}).get("name"))
+                 for r in runs if isinstance(r, dict)} if isinstance(runs, list) else {"?"}
+        return doc.get("version") == "2.1.0" and names <= {"pytest-tower", "ruff", "bandit"}
+    return OUTPUT_MARKER in text or "TOWER GATE" in text or "tower gate" in text
+
+
+def _check_writable(path: Path) -> None:
+    from pytest_tower.core.fs import output_target
+
+    output_target(path)
+
+
 def _write(path: Path, option: str, text: str) -> None:
     if path.is_dir():
         raise pytest.UsageError(f"pytest-tower: {option} {path} is a folder; give a file path "
@@ -141,7 +223,8 @@ def _why(exc: OSError) -> str:
 
 def _markdown(started: str) -> str:
     return (f"## ✗ tower gate did not finish\n\nThis run started {started} and has not "
-            "finished (it may have been killed or crashed). It proves nothing.\n")
+            "finished (it may have been killed or crashed). It proves nothing.\n\n"
+            "<!-- written by pytest-tower -->\n")
 
 
 def _html(started: str) -> str:
@@ -149,7 +232,7 @@ def _html(started: str) -> str:
             "<title>tower gate: did not finish</title></head><body>"
             "<h1>✗ tower gate did not finish</h1>"
             f"<p>This run started {started} and has not finished (it may have been killed "
-            "or crashed). It proves nothing.</p></body></html>")
+            "or crashed). It proves nothing.</p></body></html>\n<!-- written by pytest-tower -->")
 
 
 def _sarif(started: str) -> str:
@@ -160,7 +243,7 @@ def _sarif(started: str) -> str:
     log = {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [{
         "tool": {"driver": {"name": "pytest-tower", "rules": []}},
         "invocations": [{"executionSuccessful": False, "toolExecutionNotifications": [note]}],
-        "results": []}]}
+        "results": []}], "properties": {"generator": "pytest-tower"}}
     return json.dumps(log, indent=2)
 
 

@@ -21,13 +21,14 @@ from typing import Any
 import pytest
 
 from pytest_tower.core.config import Pipeline
+from pytest_tower.core.names import check_key
 
 QUEUE_DEPTH = 2
 
 
 def dispatch_order(collection: Sequence[str], pipeline: Pipeline) -> list[int]:
     """Indices of `collection` (node ids) ordered by needs depth, then file order."""
-    specs = {f"{c.stage}::{c.name}": c for c in pipeline.checks()}
+    specs = {check_key(c.stage, c.name): c for c in pipeline.checks()}
     depth: dict[str, int] = {}
 
     def depth_of(key: str) -> int:

@@ -7,11 +7,8 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
 
 import pytest
-
-from tests.conftest import no_traceback, read_report
 
 BAD = """\
 import subprocess
@@ -41,144 +38,119 @@ def project(pytester: pytest.Pytester, files: dict[str, str]) -> None:
         path.write_text(textwrap.dedent(text))
 
 
-def run_gate(pytester: pytest.Pytester) -> tuple[pytest.RunResult, dict[str, Any]]:
-    result = pytester.runpytest("--tower", "-p", "no:cacheprovider", "--tower-report", "r.json")
-    report_path = pytester.path / "r.json"
-    report = read_report(report_path) if report_path.exists() else {}
-    return result, report
-
-
-def check(report: dict[str, Any]) -> dict[str, Any]:
-    (only,) = report["checks"]
-    return only
-
-
-def test_counts_each_severity_from_results(pytester, gates):
-    project(pytester, {"src/app.py": BAD})
-    gates(GATE)
-    result, report = run_gate(pytester)
-    c = check(report)
+def test_counts_each_severity_from_results(run_tower, no_traceback):
+    run = run_tower(GATE, "-p", "no:cacheprovider", files={"src/app.py": BAD})
+    c = run.check
     assert c["verdict"] == "failed"
     m = c["metrics"]
     assert (m["high"], m["medium"], m["low"], m["findings"], m["errors"]) == (1, 1, 2, 4, 0)
     assert (m["findings[B602]"], m["findings[B506]"], m["findings[B105]"], m["files"]) == (
         1, 1, 1, 1)
-    assert result.ret == 1
-    result.stdout.fnmatch_lines([
+    assert run.rc == 1
+    run.stdout.fnmatch_lines([
         "*src/app.py:7 B602 HIGH/HIGH subprocess call with shell=True identified*",
         "*src/app.py:8 B506 MEDIUM/HIGH Use of unsafe yaml load*",
         "*src/app.py:4 B105 LOW/MEDIUM Possible hardcoded password: 'hunter2secret'*",
     ])
-    result.stdout.fnmatch_lines(["*TOWER GATE FAILED: 1 of 1 checks failed (1 failed)*"])
-    assert no_traceback(result.stdout.str())
+    run.stdout.fnmatch_lines(["*TOWER GATE FAILED: 1 of 1 checks failed (1 failed)*"])
+    assert no_traceback(run.stdout.str())
 
 
-def test_syntax_error_file_fails_the_gate_and_is_named(pytester, gates):
-    project(pytester, {"src/ok.py": CLEAN, "src/broken.py": "def broken(:\n    pass\n"})
-    gates(GATE)
-    result, report = run_gate(pytester)
-    c = check(report)
+def test_syntax_error_file_fails_the_gate_and_is_named(run_tower):
+    run = run_tower(GATE, "-p", "no:cacheprovider",
+                    files={"src/ok.py": CLEAN, "src/broken.py": "def broken(:\n    pass\n"})
+    c = run.check
     assert (c["verdict"], c["metrics"]["errors"], c["metrics"]["findings"]) == ("failed", 1, 0)
     assert [r["expr"] for r in c["conditions"] if r["passed"] is False] == ["errors == 0"]
-    result.stdout.fnmatch_lines(["*src/broken.py ERROR bandit could not scan this file*"])
-    assert result.ret == 1
+    run.stdout.fnmatch_lines(["*src/broken.py ERROR bandit could not scan this file*"])
+    assert run.rc == 1
 
 
-def test_clean_module_passes(pytester, gates):
-    project(pytester, {"src/ok.py": CLEAN})
-    gates(GATE)
-    result, report = run_gate(pytester)
-    c = check(report)
+def test_clean_module_passes(run_tower):
+    run = run_tower(GATE, "-p", "no:cacheprovider", files={"src/ok.py": CLEAN})
+    c = run.check
     assert (c["verdict"], c["metrics"]["findings"], c["metrics"]["files"]) == ("passed", 0, 1)
     assert c["tool"].startswith("bandit 1.")
-    assert result.ret == 0
-    result.stdout.fnmatch_lines(["*TOWER GATE PASSED*"])
+    assert run.rc == 0
+    run.stdout.fnmatch_lines(["*TOWER GATE PASSED*"])
 
 
-def test_nosec_comments_are_counted(pytester, gates):
-    project(pytester, {"src/app.py": """\
+def test_nosec_comments_are_counted(run_tower):
+    run = run_tower(GATE, "-p", "no:cacheprovider", files={"src/app.py": """\
         import subprocess  # nosec B404
 
         def run(cmd):
             subprocess.call(cmd, shell=True)  # nosec
             subprocess.call(cmd + "x", shell=True)  # nosec B602
         """})
-    gates(GATE)
-    result, report = run_gate(pytester)
-    m = check(report)["metrics"]
+    m = run.check["metrics"]
     assert (m["nosec"], m["suppressed"], m["high"], m["findings"]) == (3, 3, 0, 0)
     assert "3 finding(s) suppressed by `# nosec` comments and not counted" in \
-        result.stdout.str()
-    assert result.ret == 0
+        run.stdout.str()
+    assert run.rc == 0
 
 
-def test_baseline_hides_only_known_findings(pytester, gates):
+def test_baseline_hides_only_known_findings(pytester, run_tower):
     project(pytester, {"src/app.py": BAD})
     subprocess.run([bandit_exe(), "-r", "src", "-f", "json", "-q", "-o", "base.json"],
                    cwd=pytester.path, check=False)
     # Lines move, and a repeat of a known issue type appears (bandit -b would hide it).
     project(pytester, {"src/app.py": "# moved\n\n" + BAD
                        + "\ndef again(cmd):\n    subprocess.call(cmd, shell=True)\n"})
-    gates(GATE + 'baseline = "base.json"\n')
-    result, report = run_gate(pytester)
-    c = check(report)
+    run = run_tower(GATE + 'baseline = "base.json"\n', "-p", "no:cacheprovider")
+    c = run.check
     m = c["metrics"]
     assert (m["high"], m["medium"], m["low"], m["baselined"]) == (1, 0, 0, 4)
     assert [(f["path"], f["line"], f["code"]) for f in c["findings"]] == [
         ("src/app.py", 13, "B602")]
-    assert result.ret == 1
+    assert run.rc == 1
 
 
-def test_missing_baseline_is_an_error(pytester, gates):
-    project(pytester, {"src/ok.py": CLEAN})
-    gates(GATE + 'baseline = "nope.json"\n')
-    result, report = run_gate(pytester)
-    c = check(report)
+def test_missing_baseline_is_an_error(run_tower):
+    run = run_tower(GATE + 'baseline = "nope.json"\n', "-p", "no:cacheprovider",
+                    files={"src/ok.py": CLEAN})
+    c = run.check
     assert c["verdict"] == "error"
     assert "baseline 'nope.json' does not exist" in c["message"]
-    assert result.ret == 1
+    assert run.rc == 1
 
 
-def test_missing_path_is_an_error(pytester, gates):
-    project(pytester, {"src/ok.py": CLEAN})
-    gates('[security.bandit]\npaths = ["src", "lib"]\n')
-    result, report = run_gate(pytester)
-    c = check(report)
+def test_missing_path_is_an_error(run_tower):
+    run = run_tower('[security.bandit]\npaths = ["src", "lib"]\n', "-p", "no:cacheprovider",
+                    files={"src/ok.py": CLEAN})
+    c = run.check
     assert c["verdict"] == "error"
     assert "'lib': no such path" in c["message"]
-    assert "TOWER GATE FAILED" in result.stdout.str()
-    assert result.ret == 1
+    assert "TOWER GATE FAILED" in run.stdout.str()
+    assert run.rc == 1
 
 
-def test_tree_without_python_files_is_an_error(pytester, gates):
-    project(pytester, {"src/README.txt": "hi", "src/.venv/lib.py": BAD, "src/build/x.py": BAD})
-    gates(GATE)
-    result, report = run_gate(pytester)
-    c = check(report)
+def test_tree_without_python_files_is_an_error(run_tower):
+    run = run_tower(GATE, "-p", "no:cacheprovider",
+                    files={"src/README.txt": "hi", "src/.venv/lib.py": BAD, "src/build/x.py": BAD})
+    c = run.check
     assert c["verdict"] == "error"
     assert "no Python files to scan" in c["message"]
-    assert result.ret == 1
+    assert run.rc == 1
 
 
-def test_default_and_own_excludes(pytester, gates):
-    project(pytester, {"src/ok.py": CLEAN, "src/venv/x.py": BAD, "src/gen/y.py": BAD,
-                       "src/rebuild.py": CLEAN, "src/.git/z.py": BAD})
-    gates(GATE + 'exclude = ["src/gen"]\n')
-    result, report = run_gate(pytester)
-    c = check(report)
+def test_default_and_own_excludes(run_tower):
+    run = run_tower(GATE + 'exclude = ["src/gen"]\n', "-p", "no:cacheprovider",
+                    files={"src/ok.py": CLEAN, "src/venv/x.py": BAD, "src/gen/y.py": BAD,
+                           "src/rebuild.py": CLEAN, "src/.git/z.py": BAD})
+    c = run.check
     assert (c["verdict"], c["metrics"]["files"]) == ("passed", 2)
-    assert result.ret == 0
+    assert run.rc == 0
 
 
 @pytest.mark.parametrize(("level", "low", "findings"),
                          [("low", 2, 4), ("medium", 2, 4), ("high", 1, 3)])
-def test_min_confidence_filters_counted_findings(pytester, gates, level, low, findings):
-    project(pytester, {"src/app.py": BAD})
-    gates(GATE + f'min_confidence = "{level}"\n')
-    result, report = run_gate(pytester)
-    m = check(report)["metrics"]
+def test_min_confidence_filters_counted_findings(level, low, findings, run_tower):
+    run = run_tower(GATE + f'min_confidence = "{level}"\n', "-p", "no:cacheprovider",
+                    files={"src/app.py": BAD})
+    m = run.check["metrics"]
     assert (m["low"], m["findings"], m["high"]) == (low, findings, 1)
-    assert result.ret == 1
+    assert run.rc == 1
 
 
 def test_unknown_min_confidence_is_a_config_error(pytester, gates):
@@ -194,17 +166,16 @@ def test_unknown_min_confidence_is_a_config_error(pytester, gates):
      'echo "{garbage" > "$2"\necho garbage\n', "bandit's report is not JSON"),
     ('echo "usage: bandit [-h]" >&2\nexit 2\n', "exited with code 2"),
 ])
-def test_broken_bandit_is_an_error(pytester, gates, fake_tool, body, expected):
-    project(pytester, {"src/ok.py": CLEAN})
+def test_broken_bandit_is_an_error(fake_tool, body, expected, run_tower, no_traceback):
     fake = fake_tool("bandit", body)
-    gates(GATE + f'executable = "{fake}"\n')
-    result, report = run_gate(pytester)
-    c = check(report)
+    run = run_tower(GATE + f'executable = "{fake}"\n', "-p", "no:cacheprovider",
+                    files={"src/ok.py": CLEAN})
+    c = run.check
     assert c["verdict"] == "error"
     assert expected in c["message"]
-    result.stdout.fnmatch_lines(["*TOWER GATE FAILED: 1 of 1 checks failed (1 error)*"])
-    assert no_traceback(result.stdout.str())
-    assert result.ret == 1
+    run.stdout.fnmatch_lines(["*TOWER GATE FAILED: 1 of 1 checks failed (1 error)*"])
+    assert no_traceback(run.stdout.str())
+    assert run.rc == 1
 
 
 def _generated_tree(root: Path, count: int) -> None:
@@ -223,14 +194,13 @@ def _generated_tree(root: Path, count: int) -> None:
     (root / "src" / "pkg0" / "broken.py").write_text("def broken(:\n")
 
 
-def test_sharded_run_finds_exactly_what_one_bandit_run_finds(pytester, gates):
+def test_sharded_run_finds_exactly_what_one_bandit_run_finds(pytester, run_tower):
     _generated_tree(pytester.path, 60)
     subprocess.run([bandit_exe(), "-r", "src", "-f", "json", "-q", "-o", "plain.json"],
                    cwd=pytester.path, check=False)
     plain = json.loads((pytester.path / "plain.json").read_text())
-    gates(GATE + "jobs = 3\n")
-    result, report = run_gate(pytester)
-    c = check(report)
+    run = run_tower(GATE + "jobs = 3\n", "-p", "no:cacheprovider")
+    c = run.check
     assert any("in 3 processes, 3 at a time" in n for n in c["notes"])
     gate = {(f["path"], f["line"], f["code"], f["severity"]) for f in c["findings"]
             if f["code"] != "ERROR"}
@@ -241,39 +211,37 @@ def test_sharded_run_finds_exactly_what_one_bandit_run_finds(pytester, gates):
     assert c["metrics"]["errors"] == len(plain["errors"]) == 1
     assert c["metrics"]["nosec"] == plain["metrics"]["_totals"]["nosec"] > 0
     assert c["metrics"]["files"] == 61
-    assert result.ret == 1
+    assert run.rc == 1
 
 
-def test_project_dot_bandit_file_is_honoured(pytester, gates):
-    project(pytester, {"src/app.py": BAD, "src/gen/y.py": BAD,
-                       ".bandit": "[bandit]\nexclude = src/gen\nskips = B404,B105\n"})
-    gates(GATE)
-    result, report = run_gate(pytester)
-    m = check(report)["metrics"]
+def test_project_dot_bandit_file_is_honoured(run_tower):
+    run = run_tower(GATE, "-p", "no:cacheprovider",
+                    files={"src/app.py": BAD, "src/gen/y.py": BAD,
+                           ".bandit": "[bandit]\nexclude = src/gen\nskips = B404,B105\n"})
+    m = run.check["metrics"]
     assert (m["files"], m["low"], m["findings"], m["high"]) == (1, 0, 2, 1)
     assert "findings[B404]" not in m
-    assert result.ret == 1
+    assert run.rc == 1
     assert m["tests_run"] == 73
-    assert "bandit ran 73 of its 75 tests" in result.stdout.str()
-    assert "2 not run: B105, B404" in result.stdout.str()
+    assert "bandit ran 73 of its 75 tests" in run.stdout.str()
+    assert "2 not run: B105, B404" in run.stdout.str()
 
 
-def test_all_tests_run_without_a_config(pytester, gates):
-    project(pytester, {"src/app.py": CLEAN})
-    gates(GATE)
-    result, report = run_gate(pytester)
-    assert check(report)["metrics"]["tests_run"] == 75
-    assert "bandit ran" not in result.stdout.str()
+def test_all_tests_run_without_a_config(run_tower):
+    run = run_tower(GATE, "-p", "no:cacheprovider", files={"src/app.py": CLEAN})
+    assert run.check["metrics"]["tests_run"] == 75
+    assert "bandit ran" not in run.stdout.str()
 
 
-def test_config_tests_and_skips_are_reported(pytester, gates):
-    project(pytester, {"src/app.py": BAD, "pyproject.toml": '[tool.bandit]\n'
-                       'tests = ["B602", "B506", "B105"]\nskips = ["hardcoded_password_string"]\n'})
-    gates(GATE + 'config = "pyproject.toml"\nconditions = ["tests_run >= 3"]\n')
-    result, report = run_gate(pytester)
-    c = check(report)
+def test_config_tests_and_skips_are_reported(run_tower):
+    run = run_tower(GATE + 'config = "pyproject.toml"\nconditions = ["tests_run >= 3"]\n',
+                    "-p", "no:cacheprovider",
+                    files={"src/app.py": BAD, "pyproject.toml": '[tool.bandit]\n'
+                           'tests = ["B602", "B506", "B105"]\n'
+                           'skips = ["hardcoded_password_string"]\n'})
+    c = run.check
     assert c["metrics"]["tests_run"] == 3 and c["metrics"]["findings"] == 3
-    out = result.stdout.str()
+    out = run.stdout.str()
     assert "bandit ran 3 of its 75 tests: the project's bandit config selects only B105, B506, "\
         "B602; 72 not run" in out
     assert "not a bandit test id, which bandit ignores: hardcoded_password_string" in out
@@ -282,30 +250,28 @@ def test_config_tests_and_skips_are_reported(pytester, gates):
 
 @pytest.mark.parametrize("ini", ["tests = B999\n", "skips = " + ",".join(
     ["B101", "B102"]) + "\ntests = B101,B102\n"])
-def test_config_that_runs_no_test_is_an_error(pytester, gates, ini):
-    project(pytester, {"src/app.py": BAD, ".bandit": "[bandit]\n" + ini})
-    gates(GATE)
-    result, report = run_gate(pytester)
-    assert check(report)["verdict"] == "error"
-    assert "bandit exited with code 2" in result.stdout.str()
-    assert no_traceback(result.stdout.str())
+def test_config_that_runs_no_test_is_an_error(ini, run_tower, no_traceback):
+    run = run_tower(GATE, "-p", "no:cacheprovider",
+                    files={"src/app.py": BAD, ".bandit": "[bandit]\n" + ini})
+    assert run.check["verdict"] == "error"
+    assert "bandit exited with code 2" in run.stdout.str()
+    assert no_traceback(run.stdout.str())
 
 
 @pytest.mark.parametrize(("key", "hint"), [("B6O2", "B602"), ("b602", "B602"),
                                            ("BlO1", "B101")])
-def test_a_key_that_only_looks_like_a_test_id_is_a_config_error(pytester, gates, key, hint):
-    project(pytester, {"src/app.py": BAD})
-    gates(GATE + f'conditions = ["findings[{key}] == 0"]\n')
-    result, _ = run_gate(pytester)
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    assert f"bandit has no test {key!r}" in result.stderr.str()
-    assert f"did you mean {hint!r}?" in result.stderr.str()
+def test_a_key_that_only_looks_like_a_test_id_is_a_config_error(key, hint, run_tower):
+    run = run_tower(GATE + f'conditions = ["findings[{key}] == 0"]\n', "-p", "no:cacheprovider",
+                    files={"src/app.py": BAD})
+    assert run.rc == pytest.ExitCode.USAGE_ERROR
+    assert f"bandit has no test {key!r}" in run.stderr.str()
+    assert f"did you mean {hint!r}?" in run.stderr.str()
 
 
-def test_a_key_bandit_does_not_list_errors_at_run_time(pytester, gates):
-    project(pytester, {"src/app.py": BAD})
-    gates(GATE + 'conditions = ["findings[B999] == 0", "findings[B101] == 0"]\n')
-    result, report = run_gate(pytester)
-    assert check(report)["verdict"] == "error"
-    assert "'B999' is not a key the tool knows for findings" in result.stdout.str()
-    assert no_traceback(result.stdout.str())
+def test_a_key_bandit_does_not_list_errors_at_run_time(run_tower, no_traceback):
+    run = run_tower(GATE + 'conditions = ["findings[B999] == 0", "findings[B101] == 0"]\n',
+                    "-p", "no:cacheprovider",
+                    files={"src/app.py": BAD})
+    assert run.check["verdict"] == "error"
+    assert "'B999' is not a key the tool knows for findings" in run.stdout.str()
+    assert no_traceback(run.stdout.str())

@@ -7,8 +7,6 @@ import subprocess
 
 import pytest
 
-from tests.conftest import read_report
-
 
 @pytest.fixture
 def project(pytester: pytest.Pytester, gates) -> pytest.Pytester:
@@ -18,7 +16,7 @@ def project(pytester: pytest.Pytester, gates) -> pytest.Pytester:
     return pytester
 
 
-def test_missing_baseline_is_an_error_not_a_pass(project) -> None:
+def test_missing_baseline_is_an_error_not_a_pass(project, read_report) -> None:
     result = project.runpytest("--tower", "--tower-report=r.json")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     check = read_report(project.path / "r.json")["checks"][0]
@@ -53,7 +51,7 @@ def test_a_failing_run_never_becomes_the_baseline(project, gates) -> None:
     assert set(baseline["checks"]) == {"lint::ruff"}
 
 
-def test_a_corrupt_baseline_errors_the_conditions_that_need_it(project, gates) -> None:
+def test_a_corrupt_baseline_errors_the_conditions_that_need_it(project, gates, read_report) -> None:
     (project.path / ".tower").mkdir()
     (project.path / ".tower" / "baseline.json").write_text("{not json")
     result = project.runpytest("--tower", "--tower-report=r.json")
@@ -66,7 +64,7 @@ def test_a_corrupt_baseline_errors_the_conditions_that_need_it(project, gates) -
     assert project.runpytest("--tower").ret == pytest.ExitCode.OK
 
 
-def test_a_non_finite_baseline_value_is_never_compared(project) -> None:
+def test_a_non_finite_baseline_value_is_never_compared(project, read_report) -> None:
     """`violations <= Infinity` holds for anything: the value is unusable, not a pass."""
     (project.path / ".tower").mkdir()
     (project.path / ".tower" / "baseline.json").write_text(
@@ -136,7 +134,7 @@ def test_a_clean_key_records_its_zero_and_holds_it(pytester: pytest.Pytester, ga
 
 
 def test_a_baseline_recorded_without_the_key_reads_it_as_zero(pytester: pytest.Pytester,
-                                                               gates) -> None:
+                                                               gates, read_report) -> None:
     """Older baselines hold only the codes that were seen; the others were 0, not unknown."""
     (pytester.mkpydir("pkg") / "m.py").write_text("import os\n")
     gates('[lint.ruff]\npaths = ["pkg"]\nselect = ["F"]\n'

@@ -14,7 +14,6 @@ import pytest
 
 from pytest_tower.checks.package import CHECK_TYPE
 from pytest_tower.core.model import CheckContext, ToolError
-from tests.conftest import read_report
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "tasktower"
 
@@ -82,7 +81,7 @@ def test_no_project_or_broken_backend_is_an_error(tmp_path) -> None:
     assert not list((tmp_path / "artifacts" / "dist").glob("*.whl"))
 
 
-def test_package_gate_through_pytest_tower(pytester, gates) -> None:
+def test_package_gate_through_pytest_tower(pytester, gates, read_report) -> None:
     copy_demo(pytester.path / "app")
     gates("""
         [build.package]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import no_traceback, read_report
-
 CASES = {
     "toml-syntax": ("[lint.ruff\npaths = [\n", ["gates.toml:1:", "TOML syntax error"]),
     "unknown-stage-option": (
@@ -123,9 +121,10 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_broken_gates_toml_is_a_usage_error(pytester: pytest.Pytester, gates, name: str) -> None:
-    text, words = CASES[name]
+@pytest.mark.parametrize(("text", "words"),
+                         [pytest.param(*CASES[name], id=name) for name in sorted(CASES)])
+def test_broken_gates_toml_is_a_usage_error(pytester: pytest.Pytester, gates, text: str,
+                                            words: list[str], no_traceback) -> None:
     gates(text)
     result = pytester.runpytest("--tower")
     err = result.stderr.str()
@@ -153,15 +152,12 @@ def test_missing_gates_file(pytester: pytest.Pytester) -> None:
     assert "--tower-config PATH" in result.stderr.str()
 
 
-def test_a_config_error_replaces_a_stale_report(pytester, gates) -> None:
-    report = pytester.path / "report.json"
-    report.write_text('{"verdict": "passed"}')
-    gates("[lint.ruf]\n")
-    result = pytester.runpytest("--tower", f"--tower-report={report}")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    data = read_report(report)
-    assert data["verdict"] == "failed"
-    assert "unknown tool 'ruf'" in data["error"]
+def test_a_config_error_replaces_a_stale_report(run_tower) -> None:
+    run = run_tower("[lint.ruf]\n", plant_report='{"verdict": "passed"}')
+    assert run.rc == pytest.ExitCode.USAGE_ERROR
+    assert run.report is not None
+    assert run.report["verdict"] == "failed"
+    assert "unknown tool 'ruf'" in run.report["error"]
 
 
 def test_paths_outside_the_gates_are_refused(pytester, gates) -> None:
@@ -172,7 +168,7 @@ def test_paths_outside_the_gates_are_refused(pytester, gates) -> None:
     assert "collects the gates in" in result.stderr.str()
 
 
-def test_a_baseline_path_that_is_a_folder(pytester, gates) -> None:
+def test_a_baseline_path_that_is_a_folder(pytester, gates, no_traceback) -> None:
     (pytester.path / "accepted").mkdir()
     gates('[tower]\nbaseline = "accepted"\n[lint.ruff]\nconditions = ["violations <= baseline"]\n')
     result = pytester.runpytest("--tower")

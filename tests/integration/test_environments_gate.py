@@ -1,109 +1,18 @@
 """Environments through the gate: build, deploy once, verify, roll back, promote.
 
 The demo app (examples/tasktower) is built into a wheel and deployed with
-gunicorn on 127.0.0.1; a small check type probes the deployed URL over HTTP.
+gunicorn on 127.0.0.1; a small check type probes the deployed URL over HTTP. The `demo`
+project and its `write_gates`/`probes` fixtures live in tests/integration/conftest.py
+(test_selection uses them too).
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from pathlib import Path
 
 import pytest
-
-from tests.conftest import read_report
-
-DEMO = Path(__file__).resolve().parents[2] / "examples" / "tasktower"
-
-PROBE = """
-import json, urllib.request
-from pytest_tower import CheckType, Measurement, MetricSpec, Option, ToolError
-
-def probe(ctx):
-    env = ctx.environment
-    if env is None:
-        raise ToolError("no environment")
-    with urllib.request.urlopen(env.url + ctx.options["path"], timeout=10) as response:
-        status = response.status
-    with open(ctx.options["log"], "a") as fh:
-        fh.write(json.dumps({"check": ctx.check_id, "url": env.url,
-                             "release": env.deployment["release"]}) + "\\n")
-    return Measurement({"status": status, "bad": ctx.options["bad"]}, tool="urllib")
-
-def pytest_tower_check_types():
-    return [CheckType("probe", probe, [MetricSpec("status"), MetricSpec("bad")],
-                      options={"path": Option("str", default="/healthz"),
-                               "log": Option("str", required=True),
-                               "bad": Option("int", default=0)},
-                      default_conditions=["status == 200", "bad == 0"])]
-"""
-
-GATES = """
-[build.package]
-isolated = false
-
-[environments.staging]
-command = "gunicorn --no-control-socket --bind 127.0.0.1:{{port}} --workers 1 tasktower.app:app"
-env = {{ TASKTOWER_DB = "{{state}}/tasks.db" }}
-health = "/healthz"
-conditions = ["app_errors == 0"]
-
-[environments.production]
-command = "gunicorn --no-control-socket --bind 127.0.0.1:{{port}} --workers 1 tasktower.app:app"
-env = {{ TASKTOWER_DB = "{{state}}/tasks.db" }}
-
-[smoke.health]
-tool = "probe"
-environment = "staging"
-log = "{log}"
-
-[smoke.tasks]
-tool = "probe"
-environment = "staging"
-path = "/tasks"
-log = "{log}"
-bad = {bad}
-
-[release.smoke]
-tool = "probe"
-environment = "production"
-log = "{log}"
-"""
-
-
-@pytest.fixture
-def demo(pytester: pytest.Pytester) -> pytest.Pytester:
-    for name in ("pyproject.toml", "README.md", "LICENSE"):
-        shutil.copy(DEMO / name, pytester.path / name)
-    shutil.copytree(DEMO / "tasktower", pytester.path / "tasktower")
-    pytester.makeconftest(PROBE)
-    yield pytester
-    stop_everything(pytester.path)
-
-
-def stop_everything(root: Path) -> None:
-    """Leave nothing running, whatever a failing test left behind."""
-    import contextlib
-    import os
-    import signal
-
-    for state in root.glob(".tower/envs/*/state.json"):
-        for entry in json.loads(state.read_text()).get("history", []):
-            if entry.get("pid"):
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(entry["pid"], signal.SIGKILL)
-
-
-def write_gates(demo: pytest.Pytester, bad: int = 0) -> Path:
-    log = demo.path / "probes.jsonl"
-    (demo.path / "gates.toml").write_text(GATES.format(log=log, bad=bad))
-    return log
-
-
-def probes(log: Path) -> list[dict]:
-    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
 
 
 def gone(pid: int) -> bool:
@@ -118,7 +27,7 @@ def gone(pid: int) -> bool:
     return False
 
 
-def test_deploy_verify_and_stop(demo) -> None:
+def test_deploy_verify_and_stop(demo, write_gates, probes, read_report) -> None:
     log = write_gates(demo)
     result = demo.runpytest_subprocess("--tower", "--tower-report=r.json")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
@@ -139,7 +48,8 @@ def test_deploy_verify_and_stop(demo) -> None:
     assert not (demo.path / ".tower/envs/production").exists()
 
 
-def test_a_failing_check_rolls_staging_back_to_the_verified_release(demo) -> None:
+def test_a_failing_check_rolls_staging_back_to_the_verified_release(demo, write_gates, probes,
+                                                                    read_report) -> None:
     write_gates(demo)
     assert demo.runpytest_subprocess("--tower").ret == pytest.ExitCode.OK
     log = write_gates(demo, bad=1)
@@ -153,7 +63,7 @@ def test_a_failing_check_rolls_staging_back_to_the_verified_release(demo) -> Non
     assert {r["release"] for r in probes(log)} == {"r1", "r2"}
 
 
-def test_deployed_once_under_xdist(demo) -> None:
+def test_deployed_once_under_xdist(demo, write_gates, probes, read_report) -> None:
     log = write_gates(demo)
     result = demo.runpytest_subprocess("--tower", "-n", "2", "--tower-report=r.json")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
@@ -164,7 +74,8 @@ def test_deployed_once_under_xdist(demo) -> None:
     assert len(list((demo.path / ".tower/envs/staging/releases").iterdir())) == 1
 
 
-def test_promote_deploys_production_after_every_gate_held(demo) -> None:
+def test_promote_deploys_production_after_every_gate_held(demo, write_gates, probes,
+                                                          stop_everything, read_report) -> None:
     log = write_gates(demo)
     result = demo.runpytest_subprocess("--tower", "--tower-promote", "--tower-report=r.json")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
@@ -177,7 +88,7 @@ def test_promote_deploys_production_after_every_gate_held(demo) -> None:
     stop_everything(demo.path)
 
 
-def test_a_failed_gate_keeps_production_untouched(demo) -> None:
+def test_a_failed_gate_keeps_production_untouched(demo, write_gates, read_report) -> None:
     write_gates(demo, bad=1)
     result = demo.runpytest_subprocess("--tower", "--tower-promote", "--tower-report=r.json")
     assert result.ret == pytest.ExitCode.TESTS_FAILED

@@ -236,7 +236,7 @@ def test_without_release_check_a_deploy_is_not_called_confirmed(project) -> None
     assert not first.confirmed and not second.confirmed
     result = env.rollback("smoke failed")
     assert not result.confirmed
-    assert "not verified by the target: set release_check" in str(result)
+    assert "not verified by the target: set release_check" in result.message
 
 
 @pytest.mark.parametrize("kind", ["url", "command"])
@@ -280,8 +280,8 @@ def test_release_check_confirms_a_real_rollback_and_guards_verification(project)
     env.mark_verified()
     second = env.deploy(project / "app-2.whl")
     result = env.rollback("smoke failed")
-    assert result.confirmed and str(result).endswith(": smoke failed")
-    assert "not verified" not in str(result)
+    assert result.confirmed and result.message.endswith(": smoke failed")
+    assert "not verified" not in result.message
     # r1 serves again, so r2 cannot be marked verified whatever its checks said
     state = json.loads((env.folder / "state.json").read_text())
     state["current"] = second.release

@@ -13,78 +13,81 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import no_traceback, read_report
-
 # A fake ruff answers the version and file-discovery calls like ruff, then misbehaves.
 DISCOVERY = (f'case "$*" in --version) echo "ruff {version("ruff")}"; exit 0;;\n'
-             '  *--show-files*) echo "$PWD/a.py"; exit 0;; esac\n')
+             '  *--show-files*) echo "$PWD/a.py"; exit 0;;\n'
+             # the probe lint that asks which files ruff really lints
+             '''  *CPY001*) echo '[{"code": "CPY001", "filename": "'"$PWD"'/a.py", '''
+             '''"message": "x"}]'; exit 0;; esac\n''')
 
 
-def run_gate(pytester: pytest.Pytester, gates, executable: str, extra: str = ""):
-    (pytester.path / "a.py").write_text("X = 1\n")
-    gates(f'[lint.ruff]\npaths = ["a.py"]\nexecutable = "{executable}"\n{extra}')
-    report = pytester.path / "report.json"
-    result = pytester.runpytest("--tower", f"--tower-report={report}")
-    return result, read_report(report)["checks"][0]
+@pytest.fixture
+def ruff_gate(run_tower):
+    """run_tower on one ruff check of a.py with the given `executable` (and extra options)."""
+
+    def run(executable: str, extra: str = ""):
+        return run_tower(f'[lint.ruff]\npaths = ["a.py"]\nexecutable = "{executable}"\n{extra}',
+                         files={"a.py": "X = 1\n"})
+
+    return run
 
 
-def assert_errored(result: pytest.RunResult, check: dict, *words: str) -> None:
-    out = result.stdout.str()
-    assert result.ret == pytest.ExitCode.TESTS_FAILED
-    assert check["verdict"] == "error"
+def assert_errored(run, *words: str) -> None:
+    out = run.stdout.str()
+    assert run.rc == pytest.ExitCode.TESTS_FAILED
+    assert run.check["verdict"] == "error"
     assert "1 error" in out and "passed" not in out.splitlines()[-1]
     assert "TOWER GATE FAILED: 1 of 1 checks failed (1 error)" in out
     for word in words:
         assert word in out
-    assert no_traceback(out)
+    assert run.clean, out
 
 
-def test_tool_not_installed(pytester, gates) -> None:
-    result, check = run_gate(pytester, gates, "ruff-not-installed-here")
-    assert_errored(result, check, "ruff is not installed", "'ruff-not-installed-here' was not "
+def test_tool_not_installed(ruff_gate) -> None:
+    run = ruff_gate("ruff-not-installed-here")
+    assert_errored(run, "ruff is not installed", "'ruff-not-installed-here' was not "
                    "found beside", "nor on PATH", "fix: pip install 'ruff")
 
 
-def test_tool_found_beside_the_interpreter_when_path_lacks_it(pytester, gates, monkeypatch
+def test_tool_found_beside_the_interpreter_when_path_lacks_it(pytester, ruff_gate, monkeypatch
                                                               ) -> None:
     monkeypatch.setenv("PATH", str(pytester.path / "empty"))
-    result, check = run_gate(pytester, gates, "ruff")
-    assert check["verdict"] == "passed", result.stdout.str()
+    run = ruff_gate("ruff")
+    assert run.check["verdict"] == "passed", run.stdout.str()
 
 
 def test_a_ruff_earlier_on_path_does_not_replace_the_one_beside_the_interpreter(
-        pytester, gates, fake_tool, monkeypatch) -> None:
+        run_tower, fake_tool, monkeypatch) -> None:
     fake = fake_tool("ruff", DISCOVERY + "echo '[]'\n")
     monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ.get('PATH', '')}")
-    (pytester.path / "a.py").write_text("import os\n")  # F401 under ruff's defaults
-    gates('[lint.ruff]\npaths = ["a.py"]\n')
-    report = pytester.path / "report.json"
-    result = pytester.runpytest("--tower", f"--tower-report={report}")
-    check = read_report(report)["checks"][0]
-    assert check["verdict"] == "failed", result.stdout.str()
+    run = run_tower('[lint.ruff]\npaths = ["a.py"]\n',
+                    files={"a.py": "import os\n"})  # F401 under ruff's defaults
+    check = run.check
+    assert check["verdict"] == "failed", run.stdout.str()
     assert check["metrics"]["violations[F401]"] == 1
 
 
 @pytest.mark.parametrize(("said", "words"), [
-    ("ruff 0.1.0", ["ruff 0.1.0 (", "is not a supported version: pytest-tower reads ruff>=0.17"]),
-    ("ruff 1.0.0", ["ruff 1.0.0 (", "is not a supported version"]),
-    ("", ["did not say which version it is"]),
+    pytest.param("ruff 0.1.0", ["ruff 0.1.0 (", "is not a supported version: pytest-tower reads "
+                                "ruff>=0.17"], id="older"),
+    pytest.param("ruff 1.0.0", ["ruff 1.0.0 (", "is not a supported version"], id="newer"),
+    pytest.param("", ["did not say which version it is"], id="silent"),
 ])
-def test_a_ruff_outside_the_supported_range_is_an_error(pytester, gates, fake_tool, said,
+def test_a_ruff_outside_the_supported_range_is_an_error(ruff_gate, fake_tool, said,
                                                       words) -> None:
     tool = fake_tool("ruff", f'case "$*" in --version) echo "{said}"; exit 0;; esac\n'
                      + DISCOVERY + "echo '[]'\n")
-    result, check = run_gate(pytester, gates, str(tool))
-    assert_errored(result, check, *words, "fix: pip install 'ruff>=0.17,<0.18'")
+    run = ruff_gate(str(tool))
+    assert_errored(run, *words, "fix: pip install 'ruff>=0.17,<0.18'")
 
 
-def test_tool_that_hangs_is_stopped_at_the_timeout(pytester, gates, fake_tool) -> None:
+def test_tool_that_hangs_is_stopped_at_the_timeout(pytester, ruff_gate, fake_tool) -> None:
     pidfile = pytester.path / "child.pid"
     tool = fake_tool("ruff", DISCOVERY + f"sleep 60 &\necho $! > {pidfile}\nwait\n")
     started = time.monotonic()
-    result, check = run_gate(pytester, gates, str(tool), 'timeout = "1s"\n')
+    run = ruff_gate(str(tool), 'timeout = "1s"\n')
     assert time.monotonic() - started < 30  # a guard against hanging, not a benchmark
-    assert_errored(result, check, "ruff timed out after 1s and was stopped",
+    assert_errored(run, "ruff timed out after 1s and was stopped",
                    "raise `timeout`", "command: ")
     assert process_gone(int(pidfile.read_text()))  # the tool's own child was killed too
 
@@ -103,30 +106,23 @@ def process_gone(pid: int, within: float = 10.0) -> bool:
     return False
 
 
-def test_tool_that_prints_garbage(pytester, gates, fake_tool) -> None:
-    tool = fake_tool("ruff", DISCOVERY + "echo 'all good, trust me'\necho oops >&2\n")
-    result, check = run_gate(pytester, gates, str(tool))
-    assert_errored(result, check, "ruff printed output that is not its JSON report",
-                   "'all good, trust me", "oops")
-
-
-def test_tool_killed_by_a_signal(pytester, gates, fake_tool) -> None:
-    tool = fake_tool("ruff", DISCOVERY + "echo dying >&2\nkill -9 $$\n")
-    result, check = run_gate(pytester, gates, str(tool))
-    assert_errored(result, check, "ruff was killed by signal SIGKILL", "dying")
-
-
-def test_exit_code_outside_the_documented_ones(pytester, gates, fake_tool) -> None:
-    tool = fake_tool("ruff", DISCOVERY + "echo 'error: bad config' >&2\nexit 2\n")
-    result, check = run_gate(pytester, gates, str(tool))
-    assert_errored(result, check, "ruff exited with code 2", "expected 0, 1",
-                   "error: bad config")
-
-
-def test_violations_exit_without_any_violation_listed(pytester, gates, fake_tool) -> None:
-    tool = fake_tool("ruff", DISCOVERY + "echo '[]'\nexit 1\n")
-    result, check = run_gate(pytester, gates, str(tool))
-    assert_errored(result, check, "ruff exited 1 (violations) but reported none")
+@pytest.mark.parametrize(("body", "words"), [
+    pytest.param("echo 'all good, trust me'\necho oops >&2\n",
+                 ["ruff printed output that is not its JSON report", "'all good, trust me",
+                  "oops"], id="prints-garbage"),
+    pytest.param("echo dying >&2\nkill -9 $$\n",
+                 ["ruff was killed by signal SIGKILL", "dying"], id="killed-by-a-signal"),
+    pytest.param("echo 'error: bad config' >&2\nexit 2\n",
+                 ["ruff exited with code 2", "expected 0, 1", "error: bad config"],
+                 id="exit-code-outside-the-documented-ones"),
+    pytest.param("echo '[]'\nexit 1\n",
+                 ["ruff exited 1 (violations) but reported none"],
+                 id="violations-exit-without-any-violation-listed"),
+])
+def test_a_misbehaving_tool_is_an_error(ruff_gate, fake_tool, body: str,
+                                        words: list[str]) -> None:
+    tool = fake_tool("ruff", DISCOVERY + body)
+    assert_errored(ruff_gate(str(tool)), *words)
 
 
 def test_a_crashing_check_type_is_an_error(pytester, gates) -> None:

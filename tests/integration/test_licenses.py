@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.conftest import no_traceback, read_report
 from tests.integration.venvs import make_venv
 
 PACKAGES = {
@@ -28,25 +26,20 @@ def venv_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_venv(tmp_path_factory.mktemp("licences"), PACKAGES)
 
 
-def run_gate(pytester: pytest.Pytester) -> tuple[pytest.RunResult, dict[str, Any]]:
-    result = pytester.runpytest("--tower", "-p", "no:cacheprovider", "--tower-report", "r.json")
-    path = pytester.path / "r.json"
-    return result, (read_report(path)["checks"][0] if path.exists() else {})
-
-
-def test_denied_not_allowed_and_unknown_licences_fail(pytester, gates, venv_python) -> None:
-    gates(f"""
+def test_denied_not_allowed_and_unknown_licences_fail(venv_python, run_tower,
+                                                      no_traceback) -> None:
+    run = run_tower(f"""
         [compliance.licenses]
         allow = {ALLOW}
         deny = ["GPL-3.0-only"]
         python = "{venv_python}"
-    """)
-    result, check = run_gate(pytester)
-    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    """, "-p", "no:cacheprovider")
+    check = run.check
+    assert run.rc == pytest.ExitCode.TESTS_FAILED
     assert check["verdict"] == "failed"
     assert check["metrics"] == {"packages": 7, "denied": 2, "unknown": 1, "excepted": 0}
-    out = result.stdout.str()
-    result.stdout.fnmatch_lines([
+    out = run.stdout.str()
+    run.stdout.fnmatch_lines([
         "findings (3):",
         "  tower-gpl 1.0 denied License-Expression 'GPL-3.0-only': GPL-3.0-only is denied",
         "  tower-isc 1.0 not-allowed License-Expression 'ISC': ISC is not in the allow list",
@@ -59,8 +52,8 @@ def test_denied_not_allowed_and_unknown_licences_fail(pytester, gates, venv_pyth
     assert no_traceback(out)
 
 
-def test_exceptions_pass_and_stale_ones_are_noted(pytester, gates, venv_python) -> None:
-    gates(f"""
+def test_exceptions_pass_and_stale_ones_are_noted(venv_python, run_tower) -> None:
+    run = run_tower(f"""
         [compliance.licenses]
         allow = {ALLOW[:-1]}, "ISC"]
         deny = ["GPL-3.0-only"]
@@ -71,9 +64,9 @@ def test_exceptions_pass_and_stale_ones_are_noted(pytester, gates, venv_python) 
             {{ package = "tower-mit", reason = "was GPL once" }},
             {{ package = "ghost", reason = "was removed last year" }},
         ]
-    """)
-    result, check = run_gate(pytester)
-    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    """, "-p", "no:cacheprovider")
+    check = run.check
+    assert run.rc == pytest.ExitCode.OK, run.stdout.str()
     assert check["metrics"] == {"packages": 7, "denied": 0, "unknown": 0, "excepted": 2}
     assert check["notes"] == [
         "tower-gpl 1.0 (License-Expression 'GPL-3.0-only'): denied, excepted: only used by "
@@ -86,43 +79,43 @@ def test_exceptions_pass_and_stale_ones_are_noted(pytester, gates, venv_python) 
     ]
 
 
-def test_deny_only_policy(pytester, gates, venv_python) -> None:
-    gates(f"""
+def test_deny_only_policy(venv_python, run_tower) -> None:
+    run = run_tower(f"""
         [compliance.licenses]
         deny = ["GPLv3"]
         python = "{venv_python}"
         conditions = ["denied == 0"]
         warn = ["unknown == 0"]
-    """)
-    result, check = run_gate(pytester)
+    """, "-p", "no:cacheprovider")
+    check = run.check
     assert check["metrics"] == {"packages": 7, "denied": 1, "unknown": 1, "excepted": 0}
     assert [f["path"] for f in check["findings"]] == ["tower-gpl 1.0", "tower-none 1.0"]
-    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert run.rc == pytest.ExitCode.TESTS_FAILED
 
 
-def test_default_environment_is_the_one_pytest_runs_in(pytester, gates) -> None:
-    gates("""
+def test_default_environment_is_the_one_pytest_runs_in(run_tower) -> None:
+    run = run_tower("""
         [compliance.licenses]
         deny = ["GPL-3.0-only"]
         conditions = ["denied == 0"]
-    """)
-    _result, check = run_gate(pytester)
+    """, "-p", "no:cacheprovider")
+    check = run.check
     assert check["tool"] == f"importlib.metadata of {sys.executable}"
     assert check["metrics"]["packages"] >= 10  # pytest, pluggy, ruff, …
 
 
-def test_a_python_that_does_not_exist_is_an_error(pytester, gates) -> None:
-    gates("""
+def test_a_python_that_does_not_exist_is_an_error(run_tower) -> None:
+    run = run_tower("""
         [compliance.licenses]
         allow = ["MIT"]
         python = "nowhere/bin/python"
-    """)
-    result, check = run_gate(pytester)
-    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    """, "-p", "no:cacheprovider")
+    check = run.check
+    assert run.rc == pytest.ExitCode.TESTS_FAILED
     assert check["verdict"] == "error"
     assert "'nowhere/bin/python' was not found" in check["message"]
     assert "set `python` in [compliance.licenses]" in check["message"]
-    assert "TOWER GATE FAILED" in result.stdout.str()
+    assert "TOWER GATE FAILED" in run.stdout.str()
 
 
 @pytest.mark.parametrize(
@@ -140,7 +133,8 @@ def test_a_python_that_does_not_exist_is_an_error(pytester, gates) -> None:
         ('python = "x"', "give `allow` and/or `deny`"),
     ],
 )
-def test_bad_policy_is_a_config_error(pytester, gates, table: str, message: str) -> None:
+def test_bad_policy_is_a_config_error(pytester, gates, table: str, message: str,
+                                      no_traceback) -> None:
     gates("[compliance.licenses]\n" + table + "\n")
     result = pytester.runpytest("--tower")
     assert result.ret == pytest.ExitCode.USAGE_ERROR

@@ -23,7 +23,6 @@ import pytest
 from pytest_tower.checks.load.check import REQUIREMENTS
 from pytest_tower.checks.toolenv import tool_python
 from pytest_tower.core.model import CheckContext
-from tests.conftest import read_report
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "examples" / "tasktower"
@@ -123,24 +122,29 @@ def demo(tmp_path_factory: pytest.TempPathFactory):
     proc.wait(timeout=15)
 
 
-def gate(pytester: pytest.Pytester, toml: str, locustfile: str = FAST_SLOW
-         ) -> tuple[pytest.RunResult, dict]:
-    (pytester.path / "locustfile.py").write_text(locustfile)
-    (pytester.path / "gates.toml").write_text(toml)
-    report = pytester.path / "report.json"
-    result = pytester.runpytest("--tower", f"--tower-report={report}", "-p", "no:cacheprovider")
-    out = result.stdout.str()  # locust's own tracebacks may be shown as its stderr; not ours:
-    assert "INTERNALERROR" not in out and "check type crashed" not in out
-    return result, read_report(report) if report.exists() else {}
+@pytest.fixture
+def gate(run_tower):
+    """run_tower with a locustfile; locust's own tracebacks may be shown as its stderr, not ours."""
+
+    def run(toml: str, locustfile: str = FAST_SLOW):
+        def write_locustfile(root: Path) -> None:
+            (root / "locustfile.py").write_text(locustfile)
+
+        run = run_tower(toml, "-p", "no:cacheprovider", setup=write_locustfile)
+        out = run.stdout.str()
+        assert "INTERNALERROR" not in out and "check type crashed" not in out
+        return run
+
+    return run
 
 
 def locust_result(check: dict) -> dict:
     return json.loads(Path(check["artifacts"]["result"]).read_text())
 
 
-def test_demo_under_light_load_passes(pytester, project, demo) -> None:
+def test_demo_under_light_load_passes(pytester, project, demo, gate) -> None:
     (pytester.path / "demo_locustfile.py").write_text((DEMO / "locustfile.py").read_text())
-    result, report = gate(pytester, f"""
+    run = gate(f"""
 [performance.load]
 host = "{demo.url}"
 locustfile = "demo_locustfile.py"
@@ -152,36 +156,36 @@ conditions = ["p95 < 1000ms", "failure_ratio < 1%", "rps >= 5", "p95[POST /tasks
               "requests[GET /tasks] > 0", "cpu < 400%", "rss < 2GB"]
 abort_on_fail = ["failure_ratio < 20%"]
 """)
-    check = report["checks"][0]
-    assert check["verdict"] == "passed", result.stdout.str()
+    check = run.check
+    assert check["verdict"] == "passed", run.stdout.str()
     assert check["tool"].startswith("locust 2.")
     metrics = check["metrics"]
     assert metrics["requests"] == sum(v for k, v in metrics.items() if k.startswith("requests["))
     assert metrics["cpu"] > 0 and metrics["cpu_mean"] > 0 and metrics["rss"] > 10_000_000
-    assert re.search(r"load \d+/3s users \d+ rps \d+ failures \d+ p95 \d+ms", result.stdout.str())
+    assert re.search(r"load \d+/3s users \d+ rps \d+ failures \d+ p95 \d+ms", run.stdout.str())
 
 
-def test_slow_endpoint_fails_its_p95(pytester, project, target) -> None:
-    result, report = gate(pytester, f"""
+def test_slow_endpoint_fails_its_p95(project, target, gate) -> None:
+    run = gate(f"""
 [performance.load]
 host = "{target.url}"
 users = 5
 duration = "2s"
 conditions = ["p95[GET /slow] < 100ms", "p95[GET /fast] < 140ms", "failure_ratio < 1%"]
 """)
-    check = report["checks"][0]
+    check = run.check
     assert check["verdict"] == "failed"
     assert check["metrics"]["p95[GET /slow]"] >= SLOW_MS
     passed = {c["expr"]: c["passed"] for c in check["conditions"]}
     assert passed == {"p95[GET /slow] < 100ms": False, "p95[GET /fast] < 140ms": True,
                       "failure_ratio < 1%": True, "aborted == 0": True, "exceptions == 0": True}
-    assert "FAIL  p95[GET /slow] < 100ms" in result.stdout.str()
+    assert "FAIL  p95[GET /slow] < 100ms" in run.stdout.str()
 
 
-def test_metrics_equal_locusts_own_final_csv(pytester, project, target) -> None:
-    _, report = gate(pytester, f'[performance.load]\nhost = "{target.url}"\nusers = 5\n'
-                     'duration = "2s"\nconditions = ["requests > 0"]\n')
-    check = report["checks"][0]
+def test_metrics_equal_locusts_own_final_csv(project, target, gate) -> None:
+    run = gate(f'[performance.load]\nhost = "{target.url}"\nusers = 5\n'
+               'duration = "2s"\nconditions = ["requests > 0"]\n')
+    check = run.check
     metrics = check["metrics"]
     with open(check["artifacts"]["stats_csv"], newline="") as handle:
         rows = list(csv.DictReader(handle))
@@ -197,8 +201,8 @@ def test_metrics_equal_locusts_own_final_csv(pytester, project, target) -> None:
             assert metrics[f"{name}{key}"] == int(row[column])
 
 
-def test_500s_fail_and_abort_early(pytester, project, target) -> None:
-    result, report = gate(pytester, f"""
+def test_500s_fail_and_abort_early(project, target, gate) -> None:
+    run = gate(f"""
 [performance.load]
 host = "{target.url}"
 users = 5
@@ -206,29 +210,29 @@ duration = "5s"
 conditions = ["failure_ratio < 1%"]
 abort_on_fail = ["failure_ratio < 20%"]
 """, ERRORS)
-    check = report["checks"][0]
+    check = run.check
     assert check["verdict"] == "failed"
     assert check["metrics"]["failure_ratio"] == 100 and check["metrics"]["aborted"] == 1
     assert locust_result(check)["aborted_at"] < 5
-    out = result.stdout.str()
+    out = run.stdout.str()
     assert "abort_on_fail failure_ratio < 20% did not hold (measured 100%)" in out
     assert "GET /error failure 500 Server Error" in out
 
 
-def test_no_evidence_is_an_error(pytester, project, target) -> None:
+def test_no_evidence_is_an_error(pytester, project, target, gate) -> None:
     (pytester.path / "idle.py").write_text(NO_TASKS)
     (pytester.path / "broken.py").write_text("from locust import HttpUser\nclass U(HttpUser:\n")
     (pytester.path / "empty.py").write_text("VALUE = 1\n")
     table = '[load.{}]\ntool = "load"\nhost = "{}"\nlocustfile = "{}"\nduration = "2s"\n'
-    result, report = gate(pytester, "".join([
+    run = gate("".join([
         table.format("idle", target.url, "idle.py"),
         table.format("broken", target.url, "broken.py"),
         table.format("empty", target.url, "empty.py"),
         table.format("refused", "http://127.0.0.1:9", "locustfile.py"),
     ]))
-    assert result.ret == pytest.ExitCode.TESTS_FAILED
-    messages = {c["check"]: c["message"] for c in report["checks"]}
-    assert {c["verdict"] for c in report["checks"]} == {"error"}
+    assert run.rc == pytest.ExitCode.TESTS_FAILED
+    messages = {c["check"]: c["message"] for c in run.report["checks"]}
+    assert {c["verdict"] for c in run.report["checks"]} == {"error"}
     assert "locust made no requests" in messages["idle"]
     assert "No tasks defined on Idle" in messages["idle"]
     assert "broken.py failed to import: SyntaxError" in messages["broken"]
@@ -236,11 +240,11 @@ def test_no_evidence_is_an_error(pytester, project, target) -> None:
     assert "http://127.0.0.1:9 cannot be reached" in messages["refused"]
 
 
-def test_two_workers_combine_their_stats(pytester, project, target) -> None:
-    result, report = gate(pytester, f'[performance.load]\nhost = "{target.url}"\nusers = 4\n'
-                          'workers = 2\nduration = "3s"\nconditions = ["requests > 0"]\n')
-    check = report["checks"][0]
-    assert check["verdict"] == "passed", result.stdout.str()
+def test_two_workers_combine_their_stats(project, target, gate) -> None:
+    run = gate(f'[performance.load]\nhost = "{target.url}"\nusers = 4\n'
+               'workers = 2\nduration = "3s"\nconditions = ["requests > 0"]\n')
+    check = run.check
+    assert check["verdict"] == "passed", run.stdout.str()
     per_worker = locust_result(check)["workers"]
     assert len(per_worker) == 2 and all(n > 0 for n in per_worker.values())
     assert sum(per_worker.values()) == check["metrics"]["requests"]

@@ -12,12 +12,12 @@ from __future__ import annotations
 import subprocess
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pytest_tower.checks.newcode import changed_lines
 from pytest_tower.core.model import CheckContext, ToolError
-from tests.conftest import no_traceback, read_report
 
 CORE = """\
 import os
@@ -148,12 +148,10 @@ def repo(pytester: pytest.Pytester) -> Path:
     return root
 
 
-def run_gate(pytester: pytest.Pytester, gates_text: str) -> tuple[pytest.RunResult, dict]:
-    pytester.makefile(".toml", gates=gates_text)
-    report = pytester.path / "report.json"
-    result = pytester.runpytest("--tower", f"--tower-report={report}")
-    assert no_traceback(result.stdout.str() + result.stderr.str())
-    return result, {c["id"].split("::")[-1]: c for c in read_report(report)["checks"]}
+def by_name(report: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """The report's checks by check name."""
+    assert report is not None
+    return {c["id"].split("::")[-1]: c for c in report["checks"]}
 
 
 def test_changed_lines_of_the_known_diff(repo: Path) -> None:
@@ -167,10 +165,12 @@ def test_changed_lines_of_the_known_diff(repo: Path) -> None:
     assert "pkg/__init__.py" not in changed
 
 
-def test_new_code_metrics_are_exact(pytester: pytest.Pytester, repo: Path) -> None:
-    result, checks = run_gate(pytester, GATES.format(base="origin/main"))
-    out = result.stdout.str()
-    assert result.ret == pytest.ExitCode.TESTS_FAILED
+def test_new_code_metrics_are_exact(pytester: pytest.Pytester, repo: Path, run_tower) -> None:
+    run = run_tower(GATES.format(base="origin/main"))
+    assert run.clean, run.output
+    checks = by_name(run.report)
+    out = run.stdout.str()
+    assert run.rc == pytest.ExitCode.TESTS_FAILED
     ruff = checks["ruff"]["metrics"]
     assert (ruff["violations"], ruff["new_violations"]) == (5, 3), ruff
     assert ruff["new_violations[F401]"] == 2 and ruff["new_violations[F841]"] == 1
@@ -202,45 +202,54 @@ def test_new_code_metrics_are_exact(pytester: pytest.Pytester, repo: Path) -> No
 
 
 def test_no_changed_code_is_fully_covered_new_code(pytester: pytest.Pytester,
-                                                   repo: Path) -> None:
+                                                   repo: Path, run_tower) -> None:
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "all in")
-    result, checks = run_gate(pytester, GATES.format(base="HEAD") + 'warn = ["new_lines > 0"]\n')
+    run = run_tower(GATES.format(base="HEAD") + 'warn = ["new_lines > 0"]\n')
+    assert run.clean, run.output
+    checks = by_name(run.report)
     tests = checks["tests"]["metrics"]
     assert (tests["new_lines"], tests["new_missing"], tests["new_coverage"]) == (0, 0, 100.0)
     assert checks["ruff"]["metrics"]["new_violations"] == 0
     assert checks["bandit"]["metrics"]["new_findings"] == 0
-    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    assert run.rc == pytest.ExitCode.OK, run.stdout.str()
 
 
-def test_unknown_base_is_an_error_with_the_fix(pytester: pytest.Pytester, repo: Path) -> None:
-    result, checks = run_gate(pytester, GATES.format(base="origin/release").split("[sec")[0])
-    out = result.stdout.str()
+def test_unknown_base_is_an_error_with_the_fix(pytester: pytest.Pytester, repo: Path,
+                                               run_tower) -> None:
+    run = run_tower(GATES.format(base="origin/release").split("[sec")[0])
+    assert run.clean, run.output
+    checks = by_name(run.report)
+    out = run.stdout.str()
     assert checks["ruff"]["verdict"] == "error"
     assert "base = 'origin/release' is not a commit in this repository" in out
     assert "fix: fetch the base: git fetch origin release" in out
-    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert run.rc == pytest.ExitCode.TESTS_FAILED
 
 
-def test_no_common_history_is_an_error(pytester: pytest.Pytester, repo: Path) -> None:
+def test_no_common_history_is_an_error(pytester: pytest.Pytester, repo: Path, run_tower) -> None:
     git(repo, "checkout", "-q", "--orphan", "island")
     git(repo, "commit", "-q", "-m", "unrelated")
     git(repo, "checkout", "-q", "feature")
-    result, checks = run_gate(pytester, GATES.format(base="island").split("[sec")[0])
+    run = run_tower(GATES.format(base="island").split("[sec")[0])
+    assert run.clean, run.output
+    checks = by_name(run.report)
     assert checks["ruff"]["verdict"] == "error"
-    out = result.stdout.str()
+    out = run.stdout.str()
     assert "HEAD and base = 'island' have no common commit" in out
     assert "fix: fetch full history (git fetch --unshallow" in out
 
 
-def test_not_a_git_repository_is_an_error(pytester: pytest.Pytester) -> None:
+def test_not_a_git_repository_is_an_error(pytester: pytest.Pytester, run_tower) -> None:
     write(pytester.path, "pkg/a.py", "X = 1\n")
     write(pytester.path, "scripts/b.py", "Y = 2\n")
-    result, checks = run_gate(pytester, GATES.format(base="origin/main").split("[sec")[0])
+    run = run_tower(GATES.format(base="origin/main").split("[sec")[0])
+    assert run.clean, run.output
+    checks = by_name(run.report)
     assert checks["ruff"]["verdict"] == "error"
-    assert "is not in a git work tree" in result.stdout.str()
-    assert "fix: run the gate in a git checkout" in result.stdout.str()
-    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert "is not in a git work tree" in run.stdout.str()
+    assert "fix: run the gate in a git checkout" in run.stdout.str()
+    assert run.rc == pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.mark.parametrize(("table", "words"), [

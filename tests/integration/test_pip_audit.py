@@ -17,26 +17,22 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import no_traceback, read_report
-
 DATA = Path(__file__).parent.parent / "data" / "advisories"
 REQUESTS_2_19 = {"PYSEC-2018-28", "PYSEC-2023-74"}
 DB_NOTE = (f"advisory database {DATA}: 6 records, 6 for PyPI packages (5 packages); "
            "1 withdrawn")
 
 
-def audit(pytester: pytest.Pytester, gates, pins: list[str], extra: str = "",
-          source: str = f'advisory_db = "{DATA}"'):
-    (pytester.path / "requirements.txt").write_text("\n".join(pins) + "\n")
-    gates('[security.pip-audit]\nrequirements = ["requirements.txt"]\nno_deps = true\n'
-          f"{source}\n{extra}\n")
-    return run(pytester)
+@pytest.fixture
+def audit(run_tower):
+    """run_tower on one pip-audit check of pinned requirements (local advisory data unless told)."""
 
+    def run(pins: list[str], extra: str = "", source: str = f'advisory_db = "{DATA}"'):
+        return run_tower('[security.pip-audit]\nrequirements = ["requirements.txt"]\n'
+                         f"no_deps = true\n{source}\n{extra}\n",
+                         files={"requirements.txt": "\n".join(pins) + "\n"})
 
-def run(pytester: pytest.Pytester):
-    report = pytester.path / "report.json"
-    result = pytester.runpytest("--tower", f"--tower-report={report}")
-    return result, read_report(report)["checks"][0]
+    return run
 
 
 def found(check: dict) -> dict[str, str]:
@@ -45,10 +41,11 @@ def found(check: dict) -> dict[str, str]:
             if f["path"] not in ("ignore",) and f["code"] != "UNAUDITED"}
 
 
-def test_vulnerable_pin_reports_exactly_its_advisories(pytester, gates) -> None:
-    result, check = audit(pytester, gates, ["requests==2.19.0"])
-    out = result.stdout.str()
-    assert result.ret == pytest.ExitCode.TESTS_FAILED
+def test_vulnerable_pin_reports_exactly_its_advisories(audit, no_traceback) -> None:
+    run = audit(["requests==2.19.0"])
+    check = run.check
+    out = run.stdout.str()
+    assert run.rc == pytest.ExitCode.TESTS_FAILED
     assert check["verdict"] == "failed"
     assert found(check) == dict.fromkeys(REQUESTS_2_19, "")
     assert check["metrics"] == {"vulnerabilities": 2, "fixable": 2, "waived": 0,
@@ -60,34 +57,36 @@ def test_vulnerable_pin_reports_exactly_its_advisories(pytester, gates) -> None:
     assert {v["id"] for v in saved["dependencies"][0]["vulns"]} == REQUESTS_2_19
 
 
-def test_fixed_pin_passes_from_a_zip_database(pytester, gates) -> None:
+def test_fixed_pin_passes_from_a_zip_database(pytester, audit) -> None:
     archive = pytester.path / "osv.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         for record in DATA.glob("*.json"):
             zf.write(record, record.name)
-    result, check = audit(pytester, gates, ["requests==2.31.0"],
-                          source='advisory_db = "osv.zip"')
-    assert check["verdict"] == "passed", result.stdout.str()
-    assert result.ret == pytest.ExitCode.OK
+    run = audit(["requests==2.31.0"], source='advisory_db = "osv.zip"')
+    check = run.check
+    assert check["verdict"] == "passed", run.stdout.str()
+    assert run.rc == pytest.ExitCode.OK
     assert check["metrics"]["packages"] == 1 and check["metrics"]["vulnerabilities"] == 0
 
 
-def test_active_waivers_match_any_alias_and_stay_listed(pytester, gates) -> None:
-    result, check = audit(pytester, gates, ["requests==2.19.0"], (
+def test_active_waivers_match_any_alias_and_stay_listed(audit) -> None:
+    run = audit(["requests==2.19.0"], (
         'ignore = [{ id = "CVE-2018-18074", reason = "no auth across hosts", until = 2999-01-01 },'
         ' { id = "GHSA-j8r2-6x86-q33q", reason = "no proxies", until = 2999-01-01 }]'))
-    assert check["verdict"] == "passed", result.stdout.str()
+    check = run.check
+    assert check["verdict"] == "passed", run.stdout.str()
     assert check["metrics"]["waived"] == 2 and check["metrics"]["vulnerabilities"] == 0
     assert check["metrics"]["fixable"] == 0
     assert found(check) == dict.fromkeys(REQUESTS_2_19, "waived")
     assert check["notes"] == [DB_NOTE]
 
 
-def test_expired_waiver_fails_and_waives_nothing(pytester, gates) -> None:
-    result, check = audit(pytester, gates, ["requests==2.19.0"], (
+def test_expired_waiver_fails_and_waives_nothing(audit) -> None:
+    run = audit(["requests==2.19.0"], (
         'ignore = [{ id = "PYSEC-2023-74", reason = "no proxies", until = 2020-01-01 },'
         ' { id = "PYSEC-2018-28", reason = "no auth across hosts", until = 2999-01-01 }]'))
-    out = result.stdout.str()
+    check = run.check
+    out = run.stdout.str()
     assert check["verdict"] == "failed"
     assert check["metrics"]["expired"] == 1 and check["metrics"]["vulnerabilities"] == 1
     assert found(check) == {"PYSEC-2023-74": "", "PYSEC-2018-28": "waived"}
@@ -95,10 +94,11 @@ def test_expired_waiver_fails_and_waives_nothing(pytester, gates) -> None:
     assert "ignore PYSEC-2023-74 expired waiver expired on 2020-01-01" in out
 
 
-def test_stale_waiver_is_reported(pytester, gates) -> None:
-    result, check = audit(pytester, gates, ["requests==2.31.0"], (
+def test_stale_waiver_is_reported(audit) -> None:
+    run = audit(["requests==2.31.0"], (
         'ignore = [{ id = "PYSEC-2018-28", reason = "old", until = 2999-01-01 }]'))
-    assert check["verdict"] == "passed", result.stdout.str()
+    check = run.check
+    assert check["verdict"] == "passed", run.stdout.str()
     assert check["notes"] == ["stale waiver: ignore PYSEC-2018-28 (until 2999-01-01) matched "
                               "no vulnerability; remove it", DB_NOTE]
     assert {f["severity"] for f in check["findings"]} == {"stale"}
@@ -117,7 +117,8 @@ def test_stale_waiver_is_reported(pytester, gates) -> None:
     ('service = "osv"', "only one of"),
     ('service = "esms"', "one of 'pypi', 'osv'"),
 ])
-def test_bad_options_are_config_errors(pytester, gates, extra: str, words: str) -> None:
+def test_bad_options_are_config_errors(pytester, gates, extra: str, words: str,
+                                       no_traceback) -> None:
     (pytester.path / "requirements.txt").write_text("requests==2.31.0\n")
     gates(f'[security.pip-audit]\nrequirements = ["requirements.txt"]\nadvisory_db = "{DATA}"\n'
           f"{extra}\n")
@@ -135,12 +136,13 @@ def test_no_deps_needs_requirements(pytester, gates) -> None:
     assert "`no_deps` applies to `requirements` only" in result.stderr.str()
 
 
-def test_unreachable_service_is_an_error_not_a_pass(pytester, gates) -> None:
+def test_unreachable_service_is_an_error_not_a_pass(audit) -> None:
     with socket.socket() as closed:  # bound, never listening: connections are refused
         closed.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{closed.getsockname()[1]}/v1/query"
-        result, check = audit(pytester, gates, ["requests==2.31.0"], source=f'osv_url = "{url}"')
-    out = result.stdout.str()
+        run = audit(["requests==2.31.0"], source=f'osv_url = "{url}"')
+        check = run.check
+    out = run.stdout.str()
     assert check["verdict"] == "error"
     assert "pip-audit exited 1 without writing its JSON report: it crashed" in out
     assert "Connection refused" in out
@@ -148,10 +150,11 @@ def test_unreachable_service_is_an_error_not_a_pass(pytester, gates) -> None:
     assert "INTERNALERROR" not in out
 
 
-def test_skipped_package_fails_naming_it_and_the_reason(pytester, gates) -> None:
-    result, check = audit(pytester, gates, [
+def test_skipped_package_fails_naming_it_and_the_reason(audit) -> None:
+    run = audit([
         "requests==2.31.0", "tower-demo @ file:///nowhere/tower_demo-1.0.tar.gz"])
-    out = result.stdout.str()
+    check = run.check
+    out = run.stdout.str()
     assert check["verdict"] == "failed"
     assert check["metrics"]["unaudited"] == 1 and check["metrics"]["packages"] == 1
     assert "FAIL  unaudited == 0  (measured 1)" in out
@@ -194,15 +197,15 @@ def bare_env(tmp_path: Path) -> Path:
 
 
 def test_service_that_skips_everything_fails_but_local_project_is_no_gap(
-        pytester, gates, fake_tool, bare_env) -> None:
+        fake_tool, bare_env, run_tower) -> None:
     report = {"dependencies": [
         {"name": "tower-demo", "skip_reason": NOT_FOUND.format("tower-demo", "0.1")},
         {"name": "requests", "skip_reason": NOT_FOUND.format("requests", "2.19.0")}],
         "fixes": []}
     tool = fake_pip_audit(fake_tool, report, stdout="No known vulnerabilities found")
-    gates(f'[security.pip-audit]\npython = "{bare_env}"\nexecutable = "{tool}"\n')
-    result, check = run(pytester)
-    out = result.stdout.str()
+    run = run_tower(f'[security.pip-audit]\npython = "{bare_env}"\nexecutable = "{tool}"\n')
+    check = run.check
+    out = run.stdout.str()
     assert check["verdict"] == "failed"
     assert check["metrics"]["unaudited"] == 1 and check["metrics"]["local"] == 1
     assert check["metrics"]["packages"] == 0
@@ -223,8 +226,7 @@ def test_service_that_skips_everything_fails_but_local_project_is_no_gap(
     ({"dependencies": [{"name": "a", "version": "1", "vulns": []}]}, 1,
      "exited 1 but its report lists 0 vulnerabilities"),
 ])
-def test_garbage_from_pip_audit_is_an_error(pytester, gates, fake_tool, report, code, words
-                                            ) -> None:
+def test_garbage_from_pip_audit_is_an_error(fake_tool, report, code, words, audit) -> None:
     if report is None:
         tool = fake_tool("pip-audit", f'echo "Traceback: boom" >&2\nexit {code}\n')
     elif isinstance(report, str):
@@ -232,24 +234,25 @@ def test_garbage_from_pip_audit_is_an_error(pytester, gates, fake_tool, report, 
                          f'&& echo "{report}" > "$a"; prev="$a"; done\nexit {code}\n')
     else:
         tool = fake_pip_audit(fake_tool, report, code)
-    result, check = audit(pytester, gates, ["requests==2.31.0"], f'executable = "{tool}"',
-                          source="")
-    out = result.stdout.str()
+    run = audit(["requests==2.31.0"], f'executable = "{tool}"', source="")
+    check = run.check
+    out = run.stdout.str()
     assert check["verdict"] == "error"
     assert words in out
     assert "TOWER GATE FAILED: 1 of 1 checks failed (1 error)" in out
 
 
-def test_offline_run_must_ask_the_database(pytester, gates, fake_tool) -> None:
+def test_offline_run_must_ask_the_database(fake_tool, audit) -> None:
     report = {"dependencies": [{"name": "requests", "version": "2.19.0", "vulns": []}]}
     tool = fake_pip_audit(fake_tool, report)
-    result, check = audit(pytester, gates, ["requests==2.19.0"], f'executable = "{tool}"')
+    run = audit(["requests==2.19.0"], f'executable = "{tool}"')
+    check = run.check
     assert check["verdict"] == "error"
     assert ("reported packages as audited without asking the advisory database: "
-            "requests 2.19.0") in result.stdout.str()
+            "requests 2.19.0") in run.stdout.str()
 
 
-def test_audits_the_environment_pytest_runs_in_by_default(pytester, gates) -> None:
+def test_audits_the_environment_pytest_runs_in_by_default(pytester, run_tower) -> None:
     pytest_version = installed_version("pytest")
     db = pytester.path / "db"
     db.mkdir()
@@ -257,9 +260,9 @@ def test_audits_the_environment_pytest_runs_in_by_default(pytester, gates) -> No
         "id": "SYNTHETIC-PYTEST", "summary": "synthetic: made up for this test",
         "affected": [{"package": {"ecosystem": "PyPI", "name": "PyTest"},
                       "versions": [pytest_version]}]}))
-    gates('[security.pip-audit]\nadvisory_db = "db"\n')
-    result, check = run(pytester)
-    assert check["verdict"] == "failed", result.stdout.str()
+    run = run_tower('[security.pip-audit]\nadvisory_db = "db"\n')
+    check = run.check
+    assert check["verdict"] == "failed", run.stdout.str()
     assert found(check) == {"SYNTHETIC-PYTEST": ""}
     assert check["metrics"]["packages"] >= 5  # pytest, pip-audit, ... all asked about
     assert check["metrics"]["unaudited"] == 0
@@ -277,10 +280,10 @@ def other_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "env" / "bin" / "python"
 
 
-def test_python_option_audits_another_environment(pytester, gates, other_env) -> None:
-    gates(f'[security.pip-audit]\npython = "{other_env}"\nadvisory_db = "{DATA}"\n')
-    result, check = run(pytester)
-    assert check["verdict"] == "failed", result.stdout.str()
+def test_python_option_audits_another_environment(other_env, run_tower) -> None:
+    run = run_tower(f'[security.pip-audit]\npython = "{other_env}"\nadvisory_db = "{DATA}"\n')
+    check = run.check
+    assert check["verdict"] == "failed", run.stdout.str()
     assert found(check) == dict.fromkeys(REQUESTS_2_19, "")
     listed = json.loads(Path(check["artifacts"]["pip-audit"]).read_text())["dependencies"]
     names = {d["name"] for d in listed}
@@ -292,10 +295,11 @@ def test_python_option_audits_another_environment(pytester, gates, other_env) ->
     (lambda p: p.mkdir(), "holds no usable OSV records"),
     (lambda p: p.write_bytes(b"PK\x03\x04 not really a zip"), "neither a directory nor a zip"),
 ])
-def test_unusable_advisory_database_is_an_error(pytester, gates, setup, words) -> None:
+def test_unusable_advisory_database_is_an_error(pytester, setup, words, audit) -> None:
     setup(pytester.path / "osv")
-    result, check = audit(pytester, gates, ["requests==2.19.0"], source='advisory_db = "osv"')
-    out = result.stdout.str()
+    run = audit(["requests==2.19.0"], source='advisory_db = "osv"')
+    check = run.check
+    out = run.stdout.str()
     assert check["verdict"] == "error"
     assert "advisory database unusable" in out and words in out
     assert "TOWER GATE FAILED: 1 of 1 checks failed (1 error)" in out
@@ -311,24 +315,26 @@ def test_unusable_advisory_database_is_an_error(pytester, gates, setup, words) -
                                                         "name": "requests"}}]}},
      "1 PyPI entries with no version or range"),
 ], ids=["other-ecosystem", "no-affected", "pypi-entry-matching-nothing"])
-def test_database_without_pypi_advisories_is_an_error(pytester, gates, records, words) -> None:
+def test_database_without_pypi_advisories_is_an_error(pytester, records, words, audit) -> None:
     db = pytester.path / "osv"
     db.mkdir()
     for name, data in records.items():
         (db / name).write_text(json.dumps(data))
-    result, check = audit(pytester, gates, ["requests==2.19.0"], source='advisory_db = "osv"')
-    out = result.stdout.str()
+    run = audit(["requests==2.19.0"], source='advisory_db = "osv"')
+    check = run.check
+    out = run.stdout.str()
     assert check["verdict"] == "error"
     assert "advisory database unusable" in out and words in out
     assert "PyPI/all.zip" in out  # where to get a real one
 
 
-def test_records_without_affected_are_counted_in_the_report(pytester, gates) -> None:
+def test_records_without_affected_are_counted_in_the_report(pytester, audit) -> None:
     db = pytester.path / "osv"
     db.mkdir()
     (db / "real.json").write_bytes((DATA / "PYSEC-2018-28.json").read_bytes())
     (db / "bare.json").write_text(json.dumps({"id": "X-1"}))
-    _, check = audit(pytester, gates, ["requests==2.19.0"], source='advisory_db = "osv"')
+    run = audit(["requests==2.19.0"], source='advisory_db = "osv"')
+    check = run.check
     assert check["verdict"] == "failed"
     assert f"advisory database {db}: 2 records, 1 for PyPI packages (1 packages); " \
         "1 without `affected`" in check["notes"]

@@ -7,8 +7,6 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from tests.conftest import read_report
-
 # Three stages: lint passes, style fails, docs passes; later stages need earlier ones.
 PIPELINE = """
 [tower]
@@ -41,11 +39,13 @@ def project(pytester: pytest.Pytester, gates) -> pytest.Pytester:
     return pytester
 
 
-def report_of(project: pytest.Pytester) -> dict:
-    return read_report(project.path / "out" / "report.json")
+@pytest.fixture
+def report_of(read_report):
+    """report_of(project): the report the project's gates.toml sends to out/report.json."""
+    return lambda project: read_report(project.path / "out" / "report.json")
 
 
-def test_stages_run_in_file_order_and_needs_block(project) -> None:
+def test_stages_run_in_file_order_and_needs_block(project, report_of) -> None:
     result = project.runpytest("--tower", "-v", "-rs")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines([
@@ -63,7 +63,7 @@ def test_stages_run_in_file_order_and_needs_block(project) -> None:
                         "gates.toml::release::ruff": "blocked"}
 
 
-def test_k_selects_gates_and_deselected_ones_are_reported_skipped(project) -> None:
+def test_k_selects_gates_and_deselected_ones_are_reported_skipped(project, report_of) -> None:
     result = project.runpytest("--tower", "-k", "lint or docs")
     assert result.ret == pytest.ExitCode.OK
     result.assert_outcomes(passed=2, deselected=2)
@@ -84,7 +84,7 @@ def test_a_blocked_check_alone_still_fails_the_gate(project) -> None:
     result.assert_outcomes(failed=1, skipped=1, deselected=2)
 
 
-def test_x_stops_at_the_first_failure_and_the_rest_is_not_a_pass(project) -> None:
+def test_x_stops_at_the_first_failure_and_the_rest_is_not_a_pass(project, report_of) -> None:
     result = project.runpytest("--tower", "-x")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.assert_outcomes(passed=1, failed=1)
@@ -114,7 +114,7 @@ def test_junitxml_records_gates_with_their_metrics(project) -> None:
     assert props["tower.verdict"] == "failed"
 
 
-def test_report_schema_matches_the_terminal(project) -> None:
+def test_report_schema_matches_the_terminal(project, report_of) -> None:
     result = project.runpytest("--tower")
     report = report_of(project)
     assert report["schema"] == 1
@@ -141,7 +141,7 @@ def test_cli_report_path_overrides_the_settings(project) -> None:
     assert not (project.path / "out" / "report.json").exists()
 
 
-def test_collect_only_runs_nothing_and_proves_nothing(project) -> None:
+def test_collect_only_runs_nothing_and_proves_nothing(project, report_of) -> None:
     result = project.runpytest("--tower", "--collect-only", "-q")
     assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED  # listed, not run: never 0
     assert "gates.toml::lint::ruff" in result.stdout.str()
@@ -223,7 +223,7 @@ def test_without_tower_nothing_is_collected_or_imported(pytester, gates) -> None
     assert loaded == ["pytest_tower", "pytest_tower.hookspecs", "pytest_tower.plugin"]
 
 
-def test_under_xdist_every_gate_runs_once_and_the_verdict_is_one(project) -> None:
+def test_under_xdist_every_gate_runs_once_and_the_verdict_is_one(project, report_of) -> None:
     pytest.importorskip("xdist")
     result = project.runpytest("--tower", "-n", "2", "-p", "xdist")
     assert result.ret == pytest.ExitCode.TESTS_FAILED

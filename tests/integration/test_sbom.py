@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.conftest import no_traceback, read_report
 from tests.integration.venvs import make_venv
 
 PACKAGES = {"tower-alpha": 'license = "MIT"', "tower-beta": 'license = "Apache-2.0"'}
@@ -19,19 +17,14 @@ def venv_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_venv(tmp_path_factory.mktemp("sbom"), PACKAGES, version="2.3")
 
 
-def run_gate(pytester: pytest.Pytester) -> tuple[pytest.RunResult, dict[str, Any]]:
-    result = pytester.runpytest("--tower", "-p", "no:cacheprovider", "--tower-report", "r.json")
-    return result, read_report(pytester.path / "r.json")["checks"][0]
-
-
-def test_sbom_is_written_parsed_and_complete(pytester, gates, venv_python) -> None:
-    gates(f"""
+def test_sbom_is_written_parsed_and_complete(pytester, venv_python, run_tower) -> None:
+    run = run_tower(f"""
         [compliance.sbom]
         output = "dist/sbom.cdx.json"
         python = "{venv_python}"
-    """)
-    result, check = run_gate(pytester)
-    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    """, "-p", "no:cacheprovider")
+    check = run.check
+    assert run.rc == pytest.ExitCode.OK, run.stdout.str()
     assert check["metrics"] == {"components": 2, "missing": 0}
     assert check["artifacts"] == {"sbom": "dist/sbom.cdx.json"}
     assert check["tool"].startswith("cyclonedx-py 7.")
@@ -43,10 +36,10 @@ def test_sbom_is_written_parsed_and_complete(pytester, gates, venv_python) -> No
     assert [p.name for p in (pytester.path / "dist").iterdir()] == ["sbom.cdx.json"]
 
 
-def test_default_environment_lists_every_installed_distribution(pytester, gates) -> None:
-    gates("[compliance.sbom]\n")
-    result, check = run_gate(pytester)
-    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+def test_default_environment_lists_every_installed_distribution(pytester, run_tower) -> None:
+    run = run_tower("[compliance.sbom]\n", "-p", "no:cacheprovider")
+    check = run.check
+    assert run.rc == pytest.ExitCode.OK, run.stdout.str()
     bom = json.loads((pytester.path / "sbom.cdx.json").read_text())
     names = {c["name"].lower() for c in bom["components"]}
     assert {"pytest", "pluggy", "cyclonedx-bom", "pytest-tower"} <= names
@@ -64,72 +57,73 @@ def fake_generator(fake_tool, body: str) -> Path:
     """)
 
 
-def test_garbage_from_the_generator_is_an_error(pytester, gates, fake_tool,
-                                                 venv_python) -> None:
+def test_garbage_from_the_generator_is_an_error(pytester, fake_tool,
+                                                 venv_python, run_tower, no_traceback) -> None:
     exe = fake_generator(fake_tool, 'echo "not json at all" > "$OUT"')
-    (pytester.path / "sbom.cdx.json").write_text("{}")  # an older file stays as it was
-    gates(f"""
+    older = '{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": []}'
+    (pytester.path / "sbom.cdx.json").write_text(older)  # an older SBOM stays as it was
+    run = run_tower(f"""
         [compliance.sbom]
         python = "{venv_python}"
         executable = "{exe}"
-    """)
-    result, check = run_gate(pytester)
-    out = result.stdout.str()
-    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    """, "-p", "no:cacheprovider")
+    check = run.check
+    out = run.stdout.str()
+    assert run.rc == pytest.ExitCode.TESTS_FAILED
     assert check["verdict"] == "error"
     assert "the SBOM cyclonedx-py wrote is not JSON" in check["message"]
     assert "the output file was not updated" in check["message"]
     assert "TOWER GATE FAILED" in out
     assert no_traceback(out)
-    assert (pytester.path / "sbom.cdx.json").read_text() == "{}"
+    assert (pytester.path / "sbom.cdx.json").read_text() == older
     assert sorted(p.name for p in pytester.path.iterdir() if p.name.endswith(".tmp")) == []
 
 
-def test_valid_json_that_is_not_cyclonedx_is_an_error(pytester, gates, fake_tool,
-                                                       venv_python) -> None:
+def test_valid_json_that_is_not_cyclonedx_is_an_error(pytester, fake_tool,
+                                                       venv_python, run_tower) -> None:
     exe = fake_generator(fake_tool, """echo '{"spdxVersion": "SPDX-2.3"}' > "$OUT" """)
-    gates(f"""
+    run = run_tower(f"""
         [compliance.sbom]
         python = "{venv_python}"
         executable = "{exe}"
-    """)
-    result, check = run_gate(pytester)
-    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    """, "-p", "no:cacheprovider")
+    check = run.check
+    assert run.rc == pytest.ExitCode.TESTS_FAILED
     assert check["verdict"] == "error"
     assert "is not a CycloneDX document" in check["message"]
     assert not (pytester.path / "sbom.cdx.json").exists()
 
 
-def test_a_package_left_out_of_the_sbom_fails(pytester, gates, fake_tool,
-                                              venv_python) -> None:
+def test_a_package_left_out_of_the_sbom_fails(fake_tool,
+                                              venv_python, run_tower) -> None:
     bom = {"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [
         {"type": "library", "name": "tower_alpha", "version": "2.3"},
         {"type": "library", "name": "left-over", "version": "1"}]}
     exe = fake_generator(fake_tool, f"echo '{json.dumps(bom)}' > \"$OUT\"")
-    gates(f"""
+    run = run_tower(f"""
         [compliance.sbom]
         python = "{venv_python}"
         executable = "{exe}"
-    """)
-    result, check = run_gate(pytester)
-    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    """, "-p", "no:cacheprovider")
+    check = run.check
+    assert run.rc == pytest.ExitCode.TESTS_FAILED
     assert check["verdict"] == "failed"
     assert check["metrics"] == {"components": 2, "missing": 1}
-    result.stdout.fnmatch_lines([
+    run.stdout.fnmatch_lines([
         "findings (1):",
         f"  tower-beta 2.3 missing installed in {venv_python} but not in the SBOM",
     ])
 
 
-def test_a_generator_crash_is_an_error(pytester, gates, fake_tool, venv_python) -> None:
+def test_a_generator_crash_is_an_error(pytester, fake_tool, venv_python, run_tower) -> None:
     exe = fake_generator(fake_tool, 'echo "Traceback: boom" >&2\nexit 1')
-    gates(f"""
+    run = run_tower(f"""
         [compliance.sbom]
         python = "{venv_python}"
         executable = "{exe}"
-    """)
-    result, check = run_gate(pytester)
-    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    """, "-p", "no:cacheprovider")
+    check = run.check
+    assert run.rc == pytest.ExitCode.TESTS_FAILED
     assert check["verdict"] == "error"
     assert "cyclonedx-py exited with code 1" in check["message"]
     assert "Traceback: boom" in check["message"]

@@ -8,14 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import read_report
-from tests.integration.test_environments_gate import (
-    demo,  # noqa: F401 - a fixture
-    probes,
-    stop_everything,
-    write_gates,
-)
-
 # lint and style pass or fail with their files; suite needs lint.
 PIPELINE = """
 [lint.ruff]
@@ -38,28 +30,30 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
     return pytester
 
 
-def report(project: pytest.Pytester) -> dict:
-    return read_report(project.path / "r.json")
+@pytest.fixture
+def report(project: pytest.Pytester, read_report):
+    """report(): the r.json the project's last run wrote."""
+    return lambda: read_report(project.path / "r.json")
 
 
-def test_a_partial_run_says_so_in_the_line_and_the_report(project) -> None:
+def test_a_partial_run_says_so_in_the_line_and_the_report(project, report) -> None:
     result = project.runpytest("--tower", "--tower-report=r.json", "-k", "lint or other")
     assert result.ret == pytest.ExitCode.OK
     assert "TOWER GATE PASSED (partial: 2 of 3 checks selected): 2 of 2 checks passed" in (
         result.stdout.str())
-    data = report(project)
+    data = report()
     assert (data["verdict"], data["complete"]) == ("passed", False)
     assert data["not_run"] == ["gates.toml::suite::ruff"]
 
 
-def test_a_complete_run_is_complete(project) -> None:
+def test_a_complete_run_is_complete(project, report) -> None:
     result = project.runpytest("--tower", "--tower-report=r.json")
     assert "TOWER GATE PASSED: 3 of 3 checks passed" in result.stdout.str()
-    assert (report(project)["complete"], report(project)["not_run"]) == (True, [])
+    assert (report()["complete"], report()["not_run"]) == (True, [])
 
 
 @pytest.mark.parametrize("how", ["option", "setting"])
-def test_require_complete_fails_a_partial_run(project, how) -> None:
+def test_require_complete_fails_a_partial_run(project, how, report) -> None:
     args = ["--tower", "--tower-report=r.json", "-k", "lint"]
     if how == "option":
         args.append("--tower-require-complete")
@@ -69,10 +63,10 @@ def test_require_complete_fails_a_partial_run(project, how) -> None:
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     assert "partial run, and require_complete is set: suite::ruff, other::ruff were " \
            "not run" in result.stdout.str()
-    assert report(project)["verdict"] == "failed"
+    assert report()["verdict"] == "failed"
 
 
-def test_ini_addopts_selection_does_not_drop_a_gate(project) -> None:
+def test_ini_addopts_selection_does_not_drop_a_gate(project, report) -> None:
     (project.path / "b.py").write_text("import os\n")
     project.makeini('[pytest]\naddopts = -k "not suite" -m slow --deselect '
                     "gates.toml::suite::ruff\n")
@@ -82,16 +76,16 @@ def test_ini_addopts_selection_does_not_drop_a_gate(project) -> None:
     assert "ini addopts -k 'not suite' ignored for the gates" in out
     assert "ini addopts -m slow ignored for the gates" in out
     assert "suite::ruff  failed" in out
-    assert report(project)["complete"] is True
+    assert report()["complete"] is True
 
 
-def test_pytest_addopts_selects_but_the_run_is_partial(project, monkeypatch) -> None:
+def test_pytest_addopts_selects_but_the_run_is_partial(project, monkeypatch, report) -> None:
     monkeypatch.setenv("PYTEST_ADDOPTS", "-k lint")
     result = project.runpytest("--tower", "--tower-report=r.json")
     out = result.stdout.str()
     assert "PYTEST_ADDOPTS selects gates: -k lint" in out
     assert "(partial: 1 of 3 checks selected)" in out
-    assert report(project)["complete"] is False
+    assert report()["complete"] is False
 
 
 def test_a_gate_dropped_by_a_conftest_hook_fails_the_run(project) -> None:
@@ -130,7 +124,7 @@ def test_ff_keeps_pipeline_order(project) -> None:
                                  "*other::ruff PASSED*"])
 
 
-def test_outputs_say_running_while_the_run_is_on(project) -> None:
+def test_outputs_say_running_while_the_run_is_on(project, report) -> None:
     """A check that reads the outputs mid-run sees the stubs, never an older pass."""
     project.makeconftest('''
 import json, pathlib
@@ -157,26 +151,26 @@ def pytest_tower_check_types():
     result = project.runpytest("--tower", "--tower-report=r.json", "--tower-markdown=s.md",
                                "--tower-html=s.html", "--tower-sarif=s.sarif")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
-    assert report(project)["verdict"] == "passed"
+    assert report()["verdict"] == "passed"
 
 
-def test_a_broken_conftest_replaces_an_older_pass(project) -> None:
+def test_a_broken_conftest_replaces_an_older_pass(project, report) -> None:
     (project.path / "r.json").write_text('{"verdict": "passed"}')
     project.makeconftest("import no_such_module_here\n")
     result = project.runpytest("--tower", "--tower-report=r.json")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    data = report(project)
+    data = report()
     assert data["verdict"] == "failed"
     assert "No module named 'no_such_module_here'" in data["error"]
 
 
-def test_unwritable_state_folder_is_a_usage_error(project) -> None:
+def test_unwritable_state_folder_is_a_usage_error(project, report) -> None:
     (project.path / ".tower").write_text("a file where the folder should be\n")
     (project.path / "r.json").write_text('{"verdict": "passed"}')
     result = project.runpytest("--tower", "--tower-report=r.json")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "cannot write the state folder" in result.stderr.str()
-    assert report(project)["verdict"] == "failed"
+    assert report()["verdict"] == "failed"
 
 
 def test_report_path_that_is_a_folder_is_a_usage_error(project) -> None:
@@ -202,7 +196,7 @@ def pytest_tower_check_types():
     assert json.loads(text)["checks"][0]["verdict"] == "error"
 
 
-def test_a_check_type_returning_unwritable_data_errors(project) -> None:
+def test_a_check_type_returning_unwritable_data_errors(project, report) -> None:
     project.makeconftest('''
 from pytest_tower import CheckType, Finding, Measurement, MetricSpec
 
@@ -214,7 +208,7 @@ def pytest_tower_check_types():
     result = project.runpytest("--tower", "--tower-report=r.json")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     assert "cannot be written as JSON" in result.stdout.str()
-    assert report(project)["checks"][0]["verdict"] == "error"
+    assert report()["checks"][0]["verdict"] == "error"
 
 
 CRASHING_REPORT = """
@@ -228,7 +222,7 @@ json_report.build_report = boom
 
 
 @pytest.mark.parametrize("tb", ["auto", "long"])
-def test_an_exception_in_the_gate_itself_is_an_error_verdict(project, tb) -> None:
+def test_an_exception_in_the_gate_itself_is_an_error_verdict(project, tb, report) -> None:
     project.makeconftest(CRASHING_REPORT)  # subprocess: the patch must not leak
     result = project.runpytest_subprocess("--tower", "--tower-report=r.json", f"--tb={tb}")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
@@ -237,11 +231,11 @@ def test_an_exception_in_the_gate_itself_is_an_error_verdict(project, tb) -> Non
             "fire)") in out
     assert "INTERNALERROR" not in out
     assert ("Traceback" in out) == (tb == "long")
-    assert report(project)["verdict"] == "error"
+    assert report()["verdict"] == "error"
 
 
 def test_promote_with_a_deselected_gate_never_deploys_production(
-        demo: pytest.Pytester) -> None:  # noqa: F811
+        demo: pytest.Pytester, write_gates, probes, stop_everything, read_report) -> None:
     log = write_gates(demo)
     gates = demo.path / "gates.toml"
     gates.write_text('[lint.ruff]\npaths = ["lint_me.py"]\n\n' + gates.read_text())
@@ -262,10 +256,10 @@ def test_promote_with_a_deselected_gate_never_deploys_production(
         stop_everything(demo.path)
 
 
-def test_path_is_relative_to_the_project(project) -> None:
+def test_path_is_relative_to_the_project(project, report) -> None:
     """`pytest --tower some_file` is refused: gates only (and the stale report is gone)."""
     (project.path / "r.json").write_text('{"verdict": "passed"}')
     result = project.runpytest("--tower", "--tower-report=r.json", "a.py")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    assert report(project)["verdict"] != "passed"
+    assert report()["verdict"] != "passed"
     assert Path(project.path / "r.json").is_file()

@@ -15,8 +15,6 @@ import time
 
 import pytest
 
-from tests.conftest import read_report
-
 PKG = '''\
 def used(x):
     if x:
@@ -69,27 +67,31 @@ def project(pytester: pytest.Pytester, tests: dict[str, str], *, pkg: str = PKG)
     pytester.makepyprojecttoml('[tool.coverage.run]\nsource = ["pkg"]\n')
 
 
-def run(pytester: pytest.Pytester, gates, table: str) -> tuple[pytest.RunResult, dict]:
-    gates("[unit.tests]\n" + textwrap.dedent(table))
-    report = pytester.path / "report.json"
-    result = pytester.runpytest("--tower", f"--tower-report={report}")
-    return result, read_report(report)["checks"][0]
+@pytest.fixture
+def tests_gate(run_tower):
+    """run_tower on one [unit.tests] check with the given table body."""
+
+    def run(table: str):
+        return run_tower("[unit.tests]\n" + textwrap.dedent(table))
+
+    return run
 
 
-def assert_error(result: pytest.RunResult, check: dict, *words: str) -> None:
-    out = result.stdout.str()
-    assert check["verdict"] == "error", out
-    assert result.ret == pytest.ExitCode.TESTS_FAILED
+def assert_error(run, *words: str) -> None:
+    out = run.stdout.str()
+    assert run.check["verdict"] == "error", out
+    assert run.rc == pytest.ExitCode.TESTS_FAILED
     assert "TOWER GATE FAILED: 1 of 1 checks failed (1 error)" in out
     for word in words:
         assert word in out
     assert "INTERNALERROR" not in out and "check type crashed" not in out
 
 
-def test_passing_suite_exact_counts_and_artifacts(pytester, gates) -> None:
+def test_passing_suite_exact_counts_and_artifacts(pytester, tests_gate) -> None:
     project(pytester, {"test_mixed": MIXED})
-    result, check = run(pytester, gates, 'paths = ["tests"]\n')
-    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    run = tests_gate('paths = ["tests"]\n')
+    check = run.check
+    assert run.rc == pytest.ExitCode.OK, run.stdout.str()
     metrics = check["metrics"]
     assert {k: metrics[k] for k in ("tests", "passed", "failed", "errors", "skipped",
                                     "xfailed", "xpassed")} == {
@@ -108,10 +110,10 @@ def test_passing_suite_exact_counts_and_artifacts(pytester, gates) -> None:
     assert "2 passed, 1 skipped, 1 xfailed, 1 xpassed" in check["notes"][0]
     junit = (pytester.path / check["artifacts"]["junit"]).read_text()
     assert 'tests="5"' in junit
-    assert "TOWER GATE PASSED: 1 of 1 checks passed" in result.stdout.str()
+    assert "TOWER GATE PASSED: 1 of 1 checks passed" in run.stdout.str()
 
 
-def test_failing_test_is_named_with_its_reason(pytester, gates) -> None:
+def test_failing_test_is_named_with_its_reason(pytester, tests_gate) -> None:
     project(pytester, {"test_bad": '''
         from pkg.core import used
 
@@ -124,10 +126,11 @@ def test_failing_test_is_named_with_its_reason(pytester, gates) -> None:
         def test_raises():
             raise KeyError("missing-key")
     '''})
-    result, check = run(pytester, gates, 'paths = ["tests"]\nconditions = ["failed == 0"]\n')
+    run = tests_gate('paths = ["tests"]\nconditions = ["failed == 0"]\n')
+    check = run.check
     assert check["verdict"] == "failed"
     assert check["metrics"]["failed"] == 2 and check["metrics"]["passed"] == 1
-    out = result.stdout.str()
+    out = run.stdout.str()
     assert "tests/test_bad.py::test_wrong FAILED AssertionError: used(0) should say yes" in out
     assert "tests/test_bad.py::test_raises FAILED KeyError: 'missing-key'" in out
     assert " FAIL  failed == 0  (measured 2)" in out
@@ -135,22 +138,22 @@ def test_failing_test_is_named_with_its_reason(pytester, gates) -> None:
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_collection_error_is_an_error(pytester, gates, workers) -> None:
+def test_collection_error_is_an_error(pytester, workers, tests_gate) -> None:
     project(pytester, {"test_ok": "def test_ok():\n    pass\n",
                        "test_broken": "import no_such_module_here\n"})
-    result, check = run(pytester, gates, f'paths = ["tests"]\nworkers = {workers}\n')
-    assert_error(result, check, "could not collect 1 test file(s)",
+    run = tests_gate(f'paths = ["tests"]\nworkers = {workers}\n')
+    assert_error(run, "could not collect 1 test file(s)",
                  "ERROR collecting tests/test_broken.py: ModuleNotFoundError: "
                  "No module named 'no_such_module_here'")
 
 
-def test_zero_tests_is_an_error_even_with_a_permissive_bound(pytester, gates) -> None:
+def test_zero_tests_is_an_error_even_with_a_permissive_bound(pytester, tests_gate) -> None:
     project(pytester, {"test_none": "def helper():\n    pass\n"})
-    result, check = run(pytester, gates, 'paths = ["tests"]\nconditions = ["tests >= 0"]\n')
-    assert_error(result, check, "no tests ran (pytest collected 0, exit code 5)")
+    run = tests_gate('paths = ["tests"]\nconditions = ["tests >= 0"]\n')
+    assert_error(run, "no tests ran (pytest collected 0, exit code 5)")
 
 
-def test_all_skipped_is_an_error_that_says_so(pytester, gates) -> None:
+def test_all_skipped_is_an_error_that_says_so(pytester, tests_gate) -> None:
     project(pytester, {"test_skip": '''
         import pytest
 
@@ -162,46 +165,50 @@ def test_all_skipped_is_an_error_that_says_so(pytester, gates) -> None:
         def test_b(n):
             pytest.skip("no database")
     '''})
-    result, check = run(pytester, gates, 'paths = ["tests"]\n')
-    assert_error(result, check, "all 5 tests were skipped: nothing was proven; a test stage "
+    run = tests_gate('paths = ["tests"]\n')
+    assert_error(run, "all 5 tests were skipped: nothing was proven; a test stage "
                  "needs at least one passing test (passed >= 1). Reasons: needs a GPU; "
                  "no database.")
 
 
-def test_one_pass_among_skips_and_xfails_is_enough(pytester, gates) -> None:
+def test_one_pass_among_skips_and_xfails_is_enough(pytester, tests_gate) -> None:
     project(pytester, {"test_mixed": MIXED.replace("def test_no():", "def no():")})
-    _, check = run(pytester, gates, 'paths = ["tests"]\n')
+    run = tests_gate('paths = ["tests"]\n')
+    check = run.check
     assert check["verdict"] == "passed"
     assert check["metrics"]["passed"] == 1
 
 
-def test_projects_own_fail_under_is_kept(pytester, gates) -> None:
+def test_projects_own_fail_under_is_kept(pytester, tests_gate) -> None:
     """A project moving from `--cov-fail-under=N` keeps that bar: pytest-cov still applies it."""
     project(pytester, {"test_mixed": MIXED})
     pytester.makepyprojecttoml('[tool.coverage.run]\nsource = ["pkg"]\n'
                                "[tool.coverage.report]\nfail_under = 70\n")
-    result, check = run(pytester, gates, 'paths = ["tests"]\n')
-    assert_error(result, check, "the project's own coverage threshold was not met: FAIL "
+    run = tests_gate('paths = ["tests"]\n')
+    check = run.check
+    assert_error(run, "the project's own coverage threshold was not met: FAIL "
                  "Required test coverage of 70.0% not reached. Total coverage: 62.50%")
     pytester.makepyprojecttoml('[tool.coverage.run]\nsource = ["pkg"]\n'
                                "[tool.coverage.report]\nfail_under = 60\n")
-    result, check = run(pytester, gates, 'paths = ["tests"]\n')
-    assert check["verdict"] == "passed", result.stdout.str()
+    run = tests_gate('paths = ["tests"]\n')
+    check = run.check
+    assert check["verdict"] == "passed", run.stdout.str()
 
 
-def test_markers_deselecting_everything_is_an_error(pytester, gates) -> None:
+def test_markers_deselecting_everything_is_an_error(pytester, tests_gate) -> None:
     project(pytester, {"test_mixed": MIXED})
-    result, check = run(pytester, gates, 'paths = ["tests"]\nmarkers = "integration"\n')
-    assert_error(result, check, "no tests ran")
+    run = tests_gate('paths = ["tests"]\nmarkers = "integration"\n')
+    assert_error(run, "no tests ran")
 
 
-def test_coverage_below_threshold_names_least_covered_files(pytester, gates) -> None:
+def test_coverage_below_threshold_names_least_covered_files(pytester, tests_gate) -> None:
     project(pytester, {"test_mixed": MIXED})
     (pytester.path / "pkg" / "idle.py").write_text("X = 1\n\n\ndef f():\n    return X\n")
-    result, check = run(pytester, gates, 'paths = ["tests"]\n'
-                        'conditions = ["coverage >= 90%"]\n')
+    run = tests_gate('paths = ["tests"]\n'
+                     'conditions = ["coverage >= 90%"]\n')
+    check = run.check
     assert check["verdict"] == "failed"
-    out = result.stdout.str()
+    out = run.stdout.str()
     assert " FAIL  coverage >= 90%" in out
     assert "pkg/core.py COVERAGE 62.5% of 8 lines; missing 8-10" in out
     assert "pkg/idle.py COVERAGE 0.0% of 3 lines; missing 1, 4-5" in out
@@ -237,14 +244,15 @@ def test_core():
 '''
 
 
-def test_workers_coverage_equals_serial_coverage_run(pytester, gates) -> None:
+def test_workers_coverage_equals_serial_coverage_run(pytester, tests_gate) -> None:
     project(pytester, {"test_spread": SPREAD})
     for name, op in (("left", "+"), ("right", "-")):
         (pytester.path / "pkg" / f"{name}.py").write_text(
             f"def go(n):\n    value = n {op} 1\n    return value\n\n\ndef idle():\n"
             "    return 0\n")
-    result, check = run(pytester, gates, 'paths = ["tests"]\nworkers = 2\n')
-    assert check["verdict"] == "passed", result.stdout.str()
+    run = tests_gate('paths = ["tests"]\nworkers = 2\n')
+    check = run.check
+    assert check["verdict"] == "passed", run.stdout.str()
     assert sorted(p.name for p in (pytester.path / "seen").iterdir()) == ["gw0", "gw1"]
     ours = json.loads((pytester.path / check["artifacts"]["coverage"]).read_text())
 
@@ -271,11 +279,12 @@ def _lines(report: dict) -> dict[str, tuple[list[int], list[int]]]:
             for name, info in report["files"].items()}
 
 
-def test_branch_coverage_when_asked(pytester, gates) -> None:
+def test_branch_coverage_when_asked(pytester, tests_gate) -> None:
     project(pytester, {"test_one": "from pkg.core import used\n\n\ndef test_yes():\n"
                        "    assert used(1) == 'yes'\n"})
-    _, check = run(pytester, gates, 'paths = ["tests"]\nbranch = true\n'
-                   'conditions = ["branch_coverage >= 50%"]\n')
+    run = tests_gate('paths = ["tests"]\nbranch = true\n'
+                     'conditions = ["branch_coverage >= 50%"]\n')
+    check = run.check
     assert check["verdict"] == "passed"
     assert check["metrics"]["branch_coverage"] == 50.0  # `if x` went one way of two
     assert check["metrics"]["line_coverage"] == pytest.approx(100 * 4 / 8)
@@ -332,11 +341,12 @@ def _by_hand(root) -> tuple[dict, str]:
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_coverage_is_coverage_pys_total_with_the_projects_branch_config(
-        pytester, gates, workers) -> None:
+        pytester, workers, tests_gate) -> None:
     """`branch = true` in the project's config: `coverage` is the line+branch TOTAL."""
     project(pytester, {"test_branchy": BRANCHY_TESTS}, pkg=BRANCHY)
     pytester.makepyprojecttoml('[tool.coverage.run]\nsource = ["pkg"]\nbranch = true\n')
-    _, check = run(pytester, gates, f'paths = ["tests"]\nworkers = {workers}\n')
+    run = tests_gate(f'paths = ["tests"]\nworkers = {workers}\n')
+    check = run.check
     assert check["verdict"] == "passed"
     hand, report = _by_hand(pytester.path)
     totals, metrics = hand["totals"], check["metrics"]
@@ -349,26 +359,27 @@ def test_coverage_is_coverage_pys_total_with_the_projects_branch_config(
     assert total_line.split()[-1] == f"{metrics['coverage']:.4f}%"
 
 
-def test_branch_condition_without_branch_measurement_errors(pytester, gates) -> None:
+def test_branch_condition_without_branch_measurement_errors(pytester, tests_gate) -> None:
     project(pytester, {"test_mixed": MIXED})
-    result, check = run(pytester, gates, 'paths = ["tests"]\n'
-                        'conditions = ["branch_coverage >= 50%"]\n')
-    assert_error(result, check, "no value for branch_coverage")
+    run = tests_gate('paths = ["tests"]\n'
+                     'conditions = ["branch_coverage >= 50%"]\n')
+    assert_error(run, "no value for branch_coverage")
 
 
-def test_omit_leaves_files_out_of_the_figure(pytester, gates) -> None:
+def test_omit_leaves_files_out_of_the_figure(pytester, tests_gate) -> None:
     project(pytester, {"test_mixed": MIXED})
     (pytester.path / "pkg" / "idle.py").write_text("X = 1\n")
-    _, check = run(pytester, gates, 'paths = ["tests"]\nomit = ["pkg/idle.py"]\n')
+    run = tests_gate('paths = ["tests"]\nomit = ["pkg/idle.py"]\n')
+    check = run.check
     ours = json.loads((pytester.path / check["artifacts"]["coverage"]).read_text())
     assert sorted(ours["files"]) == ["pkg/__init__.py", "pkg/core.py"]
     assert check["metrics"]["coverage"] == pytest.approx(100 * 5 / 8)
 
 
-def test_missing_coverage_data_is_an_error(pytester, gates) -> None:
+def test_missing_coverage_data_is_an_error(pytester, tests_gate) -> None:
     project(pytester, {"test_mixed": MIXED})
-    result, check = run(pytester, gates, 'paths = ["tests"]\nargs = ["--no-cov"]\n')
-    assert_error(result, check, "coverage data is missing")
+    run = tests_gate('paths = ["tests"]\nargs = ["--no-cov"]\n')
+    assert_error(run, "coverage data is missing")
 
 
 CRASH = '''
@@ -384,32 +395,32 @@ def test_exit():
 '''
 
 
-def test_child_crash_names_the_running_test(pytester, gates) -> None:
+def test_child_crash_names_the_running_test(pytester, tests_gate) -> None:
     project(pytester, {"test_crash": CRASH})
-    result, check = run(pytester, gates, 'paths = ["tests"]\n')
-    assert_error(result, check, "the test process died while running "
+    run = tests_gate('paths = ["tests"]\n')
+    assert_error(run, "the test process died while running "
                  "tests/test_crash.py::test_exit (exit code 1)")
 
 
-def test_xdist_worker_crash_is_an_error(pytester, gates) -> None:
+def test_xdist_worker_crash_is_an_error(pytester, tests_gate) -> None:
     project(pytester, {"test_crash": CRASH})
-    result, check = run(pytester, gates, 'paths = ["tests"]\nworkers = 2\n')
-    assert_error(result, check, "a pytest-xdist worker crashed", "crashed while running "
+    run = tests_gate('paths = ["tests"]\nworkers = 2\n')
+    assert_error(run, "a pytest-xdist worker crashed", "crashed while running "
                  "'tests/test_crash.py::test_exit'")
 
 
-def test_usage_error_is_an_error(pytester, gates) -> None:
+def test_usage_error_is_an_error(pytester, tests_gate) -> None:
     project(pytester, {"test_mixed": MIXED})
-    result, check = run(pytester, gates, 'paths = ["tests"]\nargs = ["--no-such-option"]\n')
-    assert_error(result, check, "pytest rejected its command line or configuration (exit code "
+    run = tests_gate('paths = ["tests"]\nargs = ["--no-such-option"]\n')
+    assert_error(run, "pytest rejected its command line or configuration (exit code "
                  "4)", "unrecognized arguments: --no-such-option")
 
 
-def test_a_python_that_runs_nothing_is_an_error(pytester, gates, fake_tool) -> None:
+def test_a_python_that_runs_nothing_is_an_error(pytester, fake_tool, tests_gate) -> None:
     project(pytester, {"test_mixed": MIXED})
     fake = fake_tool("python", "echo '1 passed'\nexit 0\n")
-    result, check = run(pytester, gates, f'paths = ["tests"]\npython = "{fake}"\n')
-    assert_error(result, check, "pytest failed to start (exit code 0) before running any test")
+    run = tests_gate(f'paths = ["tests"]\npython = "{fake}"\n')
+    assert_error(run, "pytest failed to start (exit code 0) before running any test")
 
 
 URL = '''
@@ -418,17 +429,19 @@ def test_target(tower_base_url):
 '''
 
 
-def test_base_url_reaches_the_fixture(pytester, gates) -> None:
+def test_base_url_reaches_the_fixture(pytester, tests_gate) -> None:
     project(pytester, {"test_url": URL})
-    _, check = run(pytester, gates, 'paths = ["tests"]\nbase_url = "http://127.0.0.1:8123"\n'
-                   "coverage = false\n")
+    run = tests_gate('paths = ["tests"]\nbase_url = "http://127.0.0.1:8123"\n'
+                     "coverage = false\n")
+    check = run.check
     assert check["verdict"] == "passed"
     assert check["metrics"]["passed"] == 1 and "coverage" not in check["metrics"]
 
 
-def test_fixture_without_base_url_skips_with_its_reason(pytester, gates) -> None:
+def test_fixture_without_base_url_skips_with_its_reason(pytester, tests_gate) -> None:
     project(pytester, {"test_url": URL, "test_other": "def test_x():\n    pass\n"})
-    _, check = run(pytester, gates, 'paths = ["tests"]\ncoverage = false\n')
+    run = tests_gate('paths = ["tests"]\ncoverage = false\n')
+    check = run.check
     assert check["metrics"]["skipped"] == 1 and check["metrics"]["passed"] == 1
     junit = (pytester.path / check["artifacts"]["junit"]).read_text()
     assert "tower_base_url: no target for this run ($TOWER_BASE_URL is not set)" in junit
@@ -443,20 +456,21 @@ def test_bad_workers_value_is_a_config_error(pytester, gates, value) -> None:
     assert expected in result.stderr.str()
 
 
-def test_missing_paths_are_an_error(pytester, gates) -> None:
-    result, check = run(pytester, gates, 'paths = ["tests/nowhere"]\n')
-    assert_error(result, check, "no tests at 'tests/nowhere'")
+def test_missing_paths_are_an_error(tests_gate) -> None:
+    run = tests_gate('paths = ["tests/nowhere"]\n')
+    assert_error(run, "no tests at 'tests/nowhere'")
 
 
-def test_project_without_coverage_source_measures_its_root(pytester, gates) -> None:
+def test_project_without_coverage_source_measures_its_root(pytester, tests_gate) -> None:
     pytester.makepyfile(mod="def f():\n    return 1\n", test_mod="from mod import f\n\n\n"
                         "def test_f():\n    assert f() == 1\n")
-    _, check = run(pytester, gates, "")
+    run = tests_gate("")
+    check = run.check
     ours = json.loads((pytester.path / check["artifacts"]["coverage"]).read_text())
     assert sorted(ours["files"]) == ["mod.py", "test_mod.py"]  # not pytest-tower, not site
 
 
-def test_strict_xpass_fails_and_teardown_error_counts_once(pytester, gates) -> None:
+def test_strict_xpass_fails_and_teardown_error_counts_once(pytester, tests_gate) -> None:
     project(pytester, {"test_edges": '''
         import pytest
 
@@ -472,21 +486,22 @@ def test_strict_xpass_fails_and_teardown_error_counts_once(pytester, gates) -> N
         def test_leaky(leaky):
             pass
     '''})
-    result, check = run(pytester, gates, 'paths = ["tests"]\n')
+    run = tests_gate('paths = ["tests"]\n')
+    check = run.check
     metrics = check["metrics"]
     assert (metrics["tests"], metrics["failed"], metrics["errors"], metrics["passed"]) == (
         2, 1, 1, 0)
-    out = result.stdout.str()
+    out = run.stdout.str()
     assert "tests/test_edges.py::test_strict FAILED [XPASS(strict)] should fail" in out
     assert ("tests/test_edges.py::test_leaky ERROR error in teardown: RuntimeError: "
             "teardown broke") in out
 
 
-def test_timeout_stops_the_child_and_names_the_test(pytester, gates) -> None:
+def test_timeout_stops_the_child_and_names_the_test(pytester, tests_gate) -> None:
     project(pytester, {"test_hang": "import time\n\n\ndef test_hang():\n"
                        "    time.sleep(60)\n"})
     started = time.monotonic()
-    result, check = run(pytester, gates, 'paths = ["tests"]\ntimeout = "3s"\n')
+    run = tests_gate('paths = ["tests"]\ntimeout = "3s"\n')
     assert time.monotonic() - started < 40  # a guard against hanging, not a benchmark
-    assert_error(result, check, "pytest timed out after 3s and was stopped while running "
+    assert_error(run, "pytest timed out after 3s and was stopped while running "
                  "tests/test_hang.py::test_hang")

@@ -6,8 +6,6 @@ import json
 
 import pytest
 
-from tests.conftest import read_report
-
 pytest.importorskip("xdist")
 
 # A check type that sleeps, records when it ran and on which worker, and
@@ -70,7 +68,7 @@ def ran(project: pytest.Pytester) -> list[dict]:
     return [json.loads(line) for line in lines]
 
 
-def test_needs_hold_across_workers_and_nothing_runs_twice(project, gates) -> None:
+def test_needs_hold_across_workers_and_nothing_runs_twice(project, gates, read_report) -> None:
     gates(GATES)
     result = project.runpytest_subprocess("--tower", "-n", "2", "--tower-report=r.json", "-v")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
@@ -99,7 +97,8 @@ def test_lint_does_not_wait_for_the_slow_test_stage(project, gates) -> None:
     assert runs["integration::after"]["start"] >= slow["end"]
 
 
-def test_a_crashed_worker_is_an_error_and_its_dependents_are_blocked(project, gates) -> None:
+def test_a_crashed_worker_is_an_error_and_its_dependents_are_blocked(project, gates,
+                                                                     read_report) -> None:
     gates(GATES.replace("bad = 1", "crash = true"))
     result = project.runpytest_subprocess("--tower", "-n", "2", "--tower-report=r.json")
     assert result.ret == pytest.ExitCode.TESTS_FAILED

@@ -104,3 +104,15 @@ def test_emitted_under_the_real_environment(monkeypatch, capsys) -> None:
     assert emit_github_annotations(data, print) == 1
     assert capsys.readouterr().out == (
         "::error title=lint%3A%3Aruff%3A condition not met::violations == 0: measured 3\n")
+
+
+def test_findings_are_annotated_by_the_check_types_declaration() -> None:
+    from pytest_tower.core.model import CheckType, FindingsStyle, MetricSpec
+
+    types = {"todo": CheckType("todo", lambda ctx: None, [MetricSpec("n")],
+                               findings=FindingsStyle("todo-scan", "https://example.org/")),
+             "ruff": CheckType("ruff", lambda ctx: None, [MetricSpec("n")])}
+    f = {"path": "a.py", "line": 2, "code": "TD1", "message": "left in"}
+    assert github_annotations(report(check(type="todo", tool="todo-scan 1", findings=[f]),
+                                     check(type="ruff", findings=[f])), check_types=types) == [
+        "::error file=a.py,line=2,title=todo-scan TD1::left in"]

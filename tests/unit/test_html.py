@@ -86,3 +86,14 @@ def test_skipped_history_lines_are_noted_under_the_trends(tmp_path) -> None:
     assert charts(page)["lint::ruff:violations"] == 2
     assert '<p id="history-note" class="muted">2 unreadable lines of history skipped</p>' in page
     assert "history-note" not in render_html(REPORT, [run(1, violations=1)])
+
+
+def test_the_charted_metrics_are_the_ones_the_check_types_declare() -> None:
+    from pytest_tower.core.model import CheckType, MetricSpec
+
+    history = [run(1, violations=3, todos=2), run(2, violations=1, todos=1)]
+    assert "lint::ruff:todos" not in charts(render_html(REPORT, history))  # built-ins: no todos
+    types = {"todo": CheckType("todo", lambda ctx: None, [MetricSpec("todos")],
+                               charted=["todos"])}
+    assert charts(render_html(REPORT, history, check_types=types)) == {
+        "lint::ruff:todos": 2, "duration": 2}

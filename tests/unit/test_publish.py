@@ -51,3 +51,21 @@ def test_an_unwritable_output_is_reported_not_raised(tmp_path) -> None:
     report = {"schema": 1, "verdict": "passed", "checks": [], "environments": []}
     done = publish(report, root=tmp_path, markdown=blocker / "sub" / "s.md", environ={})
     assert len(done) == 1 and done[0].startswith("tower: Markdown summary not written: ")
+
+
+def test_the_run_s_check_types_reach_sarif_html_and_annotations(pytester, tmp_path) -> None:
+    from pytest_tower.core.model import CheckType, FindingsStyle, MetricSpec
+
+    data = real_report(pytester, RUFF_AND_BANDIT)
+    for c in data["checks"]:
+        c["type"] = "todo"
+    types = {"todo": CheckType("todo", lambda ctx: None, [MetricSpec("violations")],
+                               findings=FindingsStyle("todo-scan", "https://example.org/"),
+                               charted=["violations"])}
+    printed: list[str] = []
+    publish(data, root=pytester.path, sarif=tmp_path / "t.sarif", html=tmp_path / "p.html",
+            write_line=printed.append, environ={"GITHUB_ACTIONS": "true"}, check_types=types)
+    sarif = json.loads((tmp_path / "t.sarif").read_text())
+    assert [r["tool"]["driver"]["name"] for r in sarif["runs"]] == ["todo-scan"]
+    assert 'data-series="lint::ruff:violations"' in (tmp_path / "p.html").read_text()
+    assert any("title=todo-scan F401" in line for line in printed)

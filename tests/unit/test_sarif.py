@@ -146,3 +146,29 @@ def test_a_renamed_check_that_errored_is_an_unsuccessful_run(validator, tool: st
     assert run["invocations"][0]["executionSuccessful"] is False
     assert "the tool crashed" in run["invocations"][0]["toolExecutionNotifications"][0][
         "message"]["text"]
+
+
+def test_levels_scores_and_tags_come_from_the_check_types_declaration(validator) -> None:
+    from pytest_tower.core.model import CheckType, FindingsStyle, MetricSpec
+
+    style = FindingsStyle(tool="todo-scan", information_uri="https://example.org/todo",
+                          default_level="note", levels={"HIGH": "error"},
+                          security_severity={"HIGH": "7.5"}, tags=["hygiene"],
+                          notification_codes=["SKIPPED"])
+    types = {"todo": CheckType("todo", lambda ctx: None, [MetricSpec("n")], findings=style),
+             "plain": CheckType("plain", lambda ctx: None, [MetricSpec("n")])}
+    found = [{"path": "a.py", "line": 1, "code": "TD1", "message": "m", "severity": "HIGH"},
+             {"path": "b.py", "line": 2, "code": "TD2", "message": "m"},
+             {"path": "c.py", "code": "SKIPPED", "message": "unreadable"}]
+    log = build_sarif(report(check(check="t", type="todo", tool="todo-scan 2.0", findings=found),
+                             check(check="ruff", type="plain", findings=found)),
+                      check_types=types)
+    assert errors(validator, log) == []
+    (run,) = log["runs"]  # "plain" declares no style: not exported, whatever its name
+    assert run["tool"]["driver"]["informationUri"] == "https://example.org/todo"
+    assert {r["ruleId"]: r["level"] for r in run["results"]} == {"TD1": "error", "TD2": "note"}
+    rules = {r["id"]: r["properties"] for r in run["tool"]["driver"]["rules"]}
+    assert rules == {"TD1": {"tags": ["hygiene"], "security-severity": "7.5"},
+                     "TD2": {"tags": ["hygiene"]}}
+    (note,) = run["invocations"][0]["toolExecutionNotifications"]
+    assert note["message"]["text"] == "unreadable"

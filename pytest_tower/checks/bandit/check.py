@@ -1,16 +1,18 @@
 """Security gate: bandit over the project's Python files, read from its JSON report.
 
-Traps defended (TOOLS.md): bandit exits 0 on a syntax error or a missing path
+Traps defended: bandit exits 0 on a syntax error or a missing path
 (only `errors[]` says so) and 1 on any finding, even LOW, so its exit code is
 ignored and the report read; `metrics._totals` ignores severity/confidence
 filters, so counts come from `results[]`; bandit's own `-b` baseline hides
 repeats of an issue type, so the baseline is compared here, finding by finding.
 bandit is single-threaded: the files are sharded over the cores (_bandit_scan).
+
+Long because each trap above needs its own reading of bandit's report (errors,
+suppressed, the baseline per finding, test-id typos); the sharded scan is scan.py.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -19,17 +21,21 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pytest_tower.checks.bandit.config as bconfig
 import pytest_tower.checks.bandit.scan as scan
 import pytest_tower.checks.newcode as newcode  # `from pytest_tower import` may bind a stale module
+from pytest_tower.core.fs import relative
 from pytest_tower.core.model import (
     CheckContext,
     CheckType,
     Finding,
+    FindingsStyle,
     Measurement,
     MetricSpec,
     Option,
     ToolError,
 )
+from pytest_tower.core.names import table_label
 
 LEVELS = ("low", "medium", "high")
 RANK = {"LOW": 1, "MEDIUM": 2, "HIGH": 3}
@@ -39,7 +45,7 @@ _CODE_LINE = re.compile(r"^(\d+) (.*)$")
 
 def run(ctx: CheckContext) -> Measurement:
     opts = ctx.options
-    where = f"[{ctx.check_id.replace('::', '.')}]"
+    where = f"{table_label(ctx.check_id)}"
     missing = [p for p in opts["paths"] if not (ctx.root / p).exists()]
     if missing:
         raise ToolError(
@@ -53,10 +59,14 @@ def run(ctx: CheckContext) -> Measurement:
     if ini is not None:
         extra += ["--ini", str(ini)]
     bandit_excludes = scan.ini_excludes(ini) or list(scan.BANDIT_EXCLUDES)
+    config: Path | None = None
     if opts["config"]:
         config = ctx.root / opts["config"]
         extra += ["-c", str(config)]
-        bandit_excludes += _config_excludes(config, where)
+    else:
+        config = bconfig.ini_value(ini, "configfile", ctx.root)  # bandit reads it as if -c
+    if config is not None:
+        bandit_excludes += bconfig.config_excludes(config, where)
     files = scan.discover(ctx.root, opts["paths"], [*scan.EXTRA_EXCLUDES, *opts["exclude"]],
                           bandit_excludes)
     if not files:
@@ -70,15 +80,15 @@ def run(ctx: CheckContext) -> Measurement:
     if not [k for k in report["metrics"] if k != scan.TOTALS]:
         raise ToolError("bandit scanned no files although it was given "
                         f"{len(files)}", fix="run bandit by hand on one of them")
-    selected, skipped = _selection(ini, ctx.root / opts["config"] if opts["config"] else None,
-                                   where)
-    ran = _tests_run(known, selected, skipped, where)
+    selected, skipped = bconfig.selection(ini, config, where)
+    ran = bconfig.tests_run(known, selected, skipped, where)
+    weakened = bconfig.weakened_tests(config, ran, where) if config is not None else {}
     measurement = measure(report, ctx.root, opts["min_confidence"], baseline, new)
     measurement.tool = version
     measurement.metrics["tests_run"] = len(ran)
     # A condition on a test id bandit does not have (findings[B999]) is a typo, not a 0.
     measurement.known_keys = {"findings": sorted(known), "new_findings": sorted(known)}
-    unknown = sorted((selected | skipped) - set(known))
+    unknown = sorted((selected | skipped) - set(known) - {bconfig.BLACKLIST})
     if unknown:
         measurement.notes.append("the project's bandit config names what is not a bandit test "
                                  "id, which bandit ignores: " + ", ".join(unknown))
@@ -86,9 +96,17 @@ def run(ctx: CheckContext) -> Measurement:
         left_out = sorted(set(known) - set(ran))
         measurement.notes.append(
             f"bandit ran {len(ran)} of its {len(known)} tests: the project's bandit config "
-            + ("selects only " + ", ".join(sorted(selected)) + "; " if selected else "")
+            + ("selects only " + ", ".join(sorted(selected)) + "; " if selected else
+               "skips some (B001 stands for every blacklist test, B3xx/B4xx); ")
             + f"{len(left_out)} not run: " + ", ".join(left_out[:20])
             + (" ..." if len(left_out) > 20 else ""))
+    measurement.metrics["weakened"] = len({t for ids in weakened.values() for t in ids})
+    if weakened:
+        measurement.notes.append(
+            "the project's bandit config changes the settings of "
+            f"{int(measurement.metrics['weakened'])} test(s) from bandit's defaults, which "
+            "can narrow what they look for (`weakened` metric): " + "; ".join(
+                f"{key}: {', '.join(ids)}" for key, ids in sorted(weakened.items())))
     measurement.notes.append(f"bandit scanned {len(files)} files in {len(parts)} "
                              f"process{'es' if len(parts) > 1 else ''}, "
                              f"{min(jobs, len(parts))} at a time")
@@ -128,12 +146,12 @@ def measure(report: Mapping[str, Any], root: Path, min_confidence: str,
     }
     metrics.update({f"findings[{k}]": n for k, n in
                     Counter(r["test_id"] for r in counted).items()})
-    errors = [Finding(_relative(str(e.get("filename", "?")), root), code="ERROR",
+    errors = [Finding(relative(str(e.get("filename", "?")), root), code="ERROR",
                       message=f"bandit could not scan this file: {e.get('reason', '?')}")
               for e in report["errors"] if isinstance(e, dict)]
     fresh = [new is not None and new.touches(r["filename"], *_lines(r)) for r in counted]
     rows = sorted(
-        ((not is_new, Finding(_relative(r["filename"], root), r["line_number"],
+        ((not is_new, Finding(relative(r["filename"], root), r["line_number"],
                               code=r["test_id"], message=r["issue_text"],
                               severity=f"{r['issue_severity']}/{r['issue_confidence']}"))
          for r, is_new in zip(counted, fresh, strict=True)),
@@ -175,7 +193,7 @@ def _new_findings(results: list[dict[str, Any]], baseline: list[dict[str, Any]],
     """Drop one current finding per matching baseline finding: same file, test and
     text, preferring one on the same source line so a moved line still matches."""
     def key(r: Mapping[str, Any], exact: bool) -> tuple[str, ...]:
-        return (_relative(str(r.get("filename")), root), str(r.get("test_id")),
+        return (relative(str(r.get("filename")), root), str(r.get("test_id")),
                 str(r.get("issue_text")), _source(r) if exact else "")
 
     left, remaining, known = list(results), list(baseline), 0
@@ -224,84 +242,6 @@ def _load_baseline(root: Path, name: str, where: str) -> list[dict[str, Any]]:
     return results
 
 
-def _config_excludes(config: Path, where: str) -> list[str]:
-    """`exclude_dirs` of a bandit config (YAML or pyproject [tool.bandit])."""
-    data = _config_data(config, where)
-    dirs = data.get("exclude_dirs", [])
-    return [str(d) for d in dirs] if isinstance(dirs, list) else []
-
-
-def _config_data(config: Path, where: str) -> dict[str, Any]:
-    """A bandit config file (YAML, or pyproject's [tool.bandit]) as a mapping."""
-    try:
-        text = config.read_text(encoding="utf-8")
-        if config.suffix == ".toml":
-            import tomllib
-
-            data = tomllib.loads(text).get("tool", {}).get("bandit", {})
-        else:
-            import yaml
-
-            data = yaml.safe_load(text) or {}
-    except Exception as exc:
-        raise ToolError(f"cannot read bandit config {config}: {exc}",
-                        fix=f"fix the file or `config` in {where}") from None
-    return data if isinstance(data, dict) else {}
-
-
-def _selection(ini: Path | None, config: Path | None, where: str) -> tuple[set[str], set[str]]:
-    """The tests the project's bandit config selects (`tests`) and skips (`skips`).
-
-    As bandit merges them: the .bandit file's and the -c config's lists add up.
-    """
-    selected: set[str] = set()
-    skipped: set[str] = set()
-    if ini is not None:
-        import configparser
-
-        parser = configparser.ConfigParser()
-        with contextlib.suppress(configparser.Error, UnicodeDecodeError):
-            parser.read(ini, encoding="utf-8")
-        selected |= _ids(parser.get("bandit", "tests", fallback=""))
-        skipped |= _ids(parser.get("bandit", "skips", fallback=""))
-    if config is not None:
-        data = _config_data(config, where)
-        selected |= _ids(data.get("tests"))
-        skipped |= _ids(data.get("skips"))
-    return selected, skipped
-
-
-def _ids(value: Any) -> set[str]:
-    items = value.split(",") if isinstance(value, str) else value if isinstance(
-        value, list) else []
-    return {str(i).strip() for i in items if str(i).strip()}
-
-
-def _tests_run(known: Mapping[str, str], selected: set[str], skipped: set[str],
-               where: str) -> list[str]:
-    """The test ids bandit ran, as it picks them: `tests` (or all) minus `skips`.
-
-    Only ids count: bandit ignores a test's name (`hardcoded_password_string`) there.
-    """
-    if not known:
-        raise ToolError("`bandit -h` did not list bandit's tests: cannot tell which ran",
-                        fix="make sure `executable` is bandit >= 1.9")
-    chosen = selected if selected else set(known)
-    ran = sorted((chosen - skipped) & set(known))
-    if not ran:
-        raise ToolError("the project's bandit config leaves no test to run: nothing was "
-                        "checked", fix=f"fix `tests`/`skips` in the bandit config ({where})")
-    return ran
-
-
-def _relative(filename: str, root: Path) -> str:
-    path = Path(os.path.normpath(filename))
-    if path.is_absolute():
-        with contextlib.suppress(ValueError):
-            path = path.relative_to(root)
-    return path.as_posix()
-
-
 _KEYED = re.compile(r"^\s*(?P<metric>(?:new_)?findings)\[(?P<key>[^\]]*)\]")
 _TEST_ID = re.compile(r"^B\d{3}$")
 
@@ -336,6 +276,14 @@ def validate(options: Mapping[str, Any]) -> None:
 CHECK_TYPE = CheckType(
     name="bandit",
     run=run,
+    findings=FindingsStyle(
+        tool="bandit", information_uri="https://bandit.readthedocs.io/", default_level="warning",
+        levels={"HIGH": "error", "MEDIUM": "warning", "LOW": "note"},
+        security_severity={"HIGH": "8.0", "MEDIUM": "5.0", "LOW": "2.0"},  # GitHub's 0-10
+        tags=["security"],
+        notification_codes=["ERROR"],  # a file bandit could not scan: not a result
+    ),
+    install=scan.INSTALL,
     help="Security lint with bandit, its files split over the cores; counts from the report.",
     metrics=[
         MetricSpec("high", help="HIGH severity findings at or above min_confidence"),
@@ -352,6 +300,9 @@ CHECK_TYPE = CheckType(
         MetricSpec("baselined", help="findings hidden because the baseline has them"),
         MetricSpec("tests_run", help="bandit tests that ran: all of bandit's, less what the "
                    "project's bandit config skips (`skips`) or leaves out (`tests`)"),
+        MetricSpec("weakened", help="tests that ran with settings the project's bandit "
+                   "config changes from bandit's defaults (shell_injection, "
+                   "hardcoded_tmp_directory...): they may look for less; noted when not 0"),
         MetricSpec("new_findings", help="counted findings on lines changed since `base` "
                    "(needs base); new_findings[B602] counts one test", keyed=True,
                    key_default=0),

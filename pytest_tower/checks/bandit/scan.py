@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TypeGuard
 
 import pytest_tower.checks.pins as _pins
 from pytest_tower.core.model import CheckContext, ToolError
@@ -28,7 +28,7 @@ BANDIT_EXCLUDES = (".svn", "CVS", ".bzr", ".hg", ".git", "__pycache__", ".tox", 
 EXTRA_EXCLUDES = (".venv", "venv", "build", "dist", "node_modules", ".nox", "site-packages")
 SMALL_TREE = 40  # below this, one bandit process is faster than several
 MAX_PER_SHARD = 2000  # keeps each command line far below the OS limit
-INSTALL = "pip install 'bandit>=1.9,<2' (pytest-tower installs it), or set executable"
+INSTALL = _pins.install_hint("bandit") + " (pytest-tower installs it), or set executable"
 TOTALS = "_totals"
 _TEST_LINE = re.compile(r"^\s+(?P<id>B\d{3})\s+(?P<name>\w+)\s*$")
 
@@ -153,16 +153,17 @@ def _one(ctx: CheckContext, exe: str, files: list[str], extra: Sequence[str],
     # `-x ""`: the files are already chosen, bandit must not drop any of them.
     argv = [exe, "-f", "json", "-q", "-o", str(out), "-x", "", *extra, "--", *files]
     run = ctx.run(argv, ok_codes=(0, 1), tool="bandit", fix=INSTALL)
+    report: dict[str, Any] | None = None
+    problem = "bandit's report lacks results/errors/metrics"
     try:
-        report = json.loads(out.read_text(encoding="utf-8"))
+        data = json.loads(out.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        report = None
         problem = "bandit wrote no report"
     except (OSError, ValueError) as exc:
-        report = None
         problem = f"bandit's report is not JSON ({exc})"
-    if report is not None and not _is_report(report):
-        problem, report = "bandit's report lacks results/errors/metrics", None
+    else:
+        if _is_report(data):
+            report = data
     if report is None:
         raise ToolError(problem + (f"; stdout: {run.stdout[:200]!r}" if run.stdout else ""),
                         command=run.argv, stderr=run.stderr,
@@ -178,7 +179,7 @@ def _one(ctx: CheckContext, exe: str, files: list[str], extra: Sequence[str],
     return report
 
 
-def _is_report(data: Any) -> bool:
+def _is_report(data: Any) -> TypeGuard[dict[str, Any]]:
     return (isinstance(data, dict) and isinstance(data.get("results"), list)
             and isinstance(data.get("errors"), list) and isinstance(data.get("metrics"), dict)
             and all(isinstance(r, dict) for r in data["results"]))

@@ -4,6 +4,9 @@ Packages spell licences many ways ("MIT License", "Apache 2.0", a trove
 classifier) and name ambiguous families ("BSD", "LGPL"). Names map to SPDX
 ids; an ambiguous name keeps every id it may mean and is allowed only when
 all of them are. Anything not recognised stays unknown: never a pass.
+
+Long because most of it is the table of licence spellings and families; the
+logic that judges an expression is short.
 """
 
 from __future__ import annotations

@@ -26,13 +26,8 @@ remote target has none, so conditions on them are an error that says why.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import signal
 import socket
-import subprocess
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -48,7 +43,8 @@ from pytest_tower.checks.load.config import (
     validate,
 )
 from pytest_tower.core.model import CheckContext, CheckType, Finding, Measurement, ToolError
-from pytest_tower.core.runner import find_executable
+from pytest_tower.core.names import table_label
+from pytest_tower.core.runner import find_executable, run_tool
 from pytest_tower.core.units import format_value
 
 REQUIREMENTS = ("locust>=2.47,<3", "psutil")
@@ -64,7 +60,7 @@ def run(ctx: CheckContext) -> Measurement:
     locustfile = ctx.root / opts["locustfile"]
     if not locustfile.is_file():
         raise ToolError(f"no locustfile at {locustfile}",
-                        fix=f"fix `locustfile` in [{ctx.check_id.replace('::', '.')}]")
+                        fix=f"fix `locustfile` in {table_label(ctx.check_id)}")
     env = getattr(ctx, "environment", None)  # deployments.EnvView, if any
     host = opts["host"] or (env.url if env is not None else "")
     pid = _target_pid(ctx, env)
@@ -152,48 +148,32 @@ def _reachable(host: str) -> None:
 
 
 def _stream(ctx: CheckContext, argv: list[str], duration: float) -> tuple[int, str, str]:
-    """Run the runner, relay its progress lines; kill its group past duration + margin."""
+    """Run the runner, relay its progress lines; the group dies past duration + margin.
+
+    Returns (exit code, stderr, the last other stdout lines); stderr is kept as
+    the artifact locust-stderr.txt as well.
+    """
     left = ctx.deadline - time.monotonic() if ctx.deadline else ctx.timeout
     budget = min(left, duration + MARGIN)
-    if budget <= 0:
-        raise ToolError("locust was not started: the check's timeout was already used up",
-                        command=argv, fix="raise timeout in the check's table in gates.toml")
     stderr_path = ctx.artifacts_dir / "locust-stderr.txt"
-    with stderr_path.open("wb") as err:
-        proc = subprocess.Popen(argv, cwd=ctx.root, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=err, start_new_session=True)
-    fired = threading.Event()
-    timer = threading.Timer(budget, lambda: (fired.set(), _killpg(proc.pid)))
-    timer.start()
     other: list[str] = []
+
+    def on_line(line: str) -> None:
+        if line.startswith(PROGRESS):
+            ctx.progress(_progress(json.loads(line[len(PROGRESS):])))
+        else:
+            other.append(line)
+
     try:
-        assert proc.stdout is not None
-        for raw in proc.stdout:
-            line = raw.decode("utf-8", "replace").rstrip("\n")
-            if line.startswith(PROGRESS):
-                ctx.progress(_progress(json.loads(line[len(PROGRESS):])))
-            else:
-                other.append(line)
-        code = proc.wait()
-    except BaseException:
-        _killpg(proc.pid)
-        proc.wait()
+        run = run_tool(argv, cwd=ctx.root, timeout=budget, ok_codes=range(256), tool="locust",
+                       timeout_label=f"{budget:g}s (duration {duration:g}s + start-up)",
+                       fix="raise `timeout`, or find why locust hangs (its messages above)",
+                       on_line=on_line)
+    except ToolError as exc:
+        stderr_path.write_text(exc.stderr)
         raise
-    finally:
-        timer.cancel()
-        _killpg(proc.pid)  # leftover locust workers, if any
-    stderr = stderr_path.read_text(errors="replace")
-    if code < 0:
-        what = (f"locust timed out after {budget:g}s (duration {duration:g}s + start-up) "
-                "and was stopped") if fired.is_set() else f"locust was killed by signal {-code}"
-        raise ToolError(what, command=argv, stderr=stderr,
-                        fix="raise `timeout`, or find why locust hangs (its messages above)")
-    return code, stderr, "\n".join(other[-20:])
-
-
-def _killpg(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
+    stderr_path.write_text(run.stderr)
+    return run.returncode, run.stderr, "\n".join(other[-20:])
 
 
 def _progress(p: dict[str, Any]) -> str:
@@ -252,6 +232,7 @@ def _measure(result: dict[str, Any], tool: str, folder: Path) -> Measurement:
 CHECK_TYPE = CheckType(
     name="load",
     run=run,
+    charted=["p95", "rps"],
     help="Load-test with locust (headless, isolated venv): exact percentiles, abort_on_fail, "
          "target CPU/RSS, locust master/workers.",
     metrics=METRICS,

@@ -1,6 +1,6 @@
 """Dependency audit gate: one pip-audit run, read from a fresh JSON report.
 
-Traps defended (TOOLS.md): an unreachable service makes pip-audit skip every
+Traps defended: an unreachable service makes pip-audit skip every
 package and still exit 0 "No known vulnerabilities found" — skipped packages
 are counted (`unaudited == 0` is implied) and named with pip-audit's reason.
 A crash exits 1 like "vulnerabilities found" and leaves an older `-o` file —
@@ -16,6 +16,9 @@ it as "not found": counted as `local`, not `unaudited` — only when the
 audited environment's metadata says so, since an unreachable service says
 "not found" for every package. With `requirements`, every skip is unaudited.
 Waivers (`ignore`) are applied here, not by `--ignore-vuln`, so they stay listed.
+
+Long because each trap above is its own check of pip-audit's report; the offline
+database is osv.py, waivers are waivers.py.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from typing import Any
 
 import pytest_tower.checks.pins as _pins
 import pytest_tower.checks.pip_audit.waivers as waivers
+from pytest_tower.checks.distributions import canonical_name, read_environment
 from pytest_tower.checks.pip_audit.waivers import Waivers
 from pytest_tower.core.model import (
     CheckContext,
@@ -46,24 +50,14 @@ from pytest_tower.core.model import (
     Option,
     ToolError,
 )
+from pytest_tower.core.names import table_label
+from pytest_tower.core.runner import ToolRun
 
-INSTALL = "pip install 'pip-audit>=2.10,<3' (pytest-tower installs it), or set executable"
+INSTALL = _pins.install_hint("pip-audit") + " (pytest-tower installs it), or set executable"
 LOCAL_SKIPS = ("Dependency not found on PyPI", "distribution marked as editable")
-# Run by the audited interpreter: distributions installed from a local directory (PEP 610).
-LOCAL_PROBE = """\
-import json, os, sys, importlib.metadata as m
-found = {}
-for d in m.distributions(path=[p for p in sys.path if p not in ("", os.getcwd())]):
-    info = json.loads(d.read_text("direct_url.json") or "{}")
-    if "dir_info" in info and str(info.get("url", "")).startswith("file:"):
-        found[d.metadata["Name"]] = info["url"]
-print(json.dumps(found))
-"""
-
-
 def run(ctx: CheckContext) -> Measurement:
     opts = ctx.options
-    fix = f"fix [{ctx.check_id.replace('::', '.')}] in gates.toml"
+    fix = f"fix {table_label(ctx.check_id)} in gates.toml"
     argv = [opts["executable"], "--format", "json", "--progress-spinner", "off",
             "--aliases", "on", "--desc", "off"]
     env: dict[str, str] = {}
@@ -151,7 +145,7 @@ def _check_database(server: Any, fix: str) -> None:
         raise ToolError(f"advisory database unusable: {exc}", fix=fix) from None
 
 
-def _read(out: Path, result: Any) -> Any:
+def _read(out: Path, result: ToolRun) -> Any:
     """pip-audit's JSON report, only if this run wrote it; a crash writes none."""
     if not out.exists():
         raise ToolError(f"pip-audit exited {result.returncode} without writing its JSON "
@@ -166,16 +160,18 @@ def _read(out: Path, result: Any) -> Any:
                         stderr=result.stderr, fix=INSTALL) from None
 
 
-def _dependencies(report: Any, result: Any) -> list[dict[str, Any]]:
+def _dependencies(report: Any, result: ToolRun) -> list[dict[str, Any]]:
     deps = report.get("dependencies") if isinstance(report, dict) else None
-    well_formed = isinstance(deps, list) and all(
+    if not isinstance(deps, list):
+        deps = None
+    well_formed = deps is not None and all(
         isinstance(d, dict) and isinstance(d.get("name"), str)
         and (isinstance(d.get("skip_reason"), str) or (
             isinstance(d.get("version"), str) and isinstance(d.get("vulns"), list)
             and all(isinstance(v, dict) and isinstance(v.get("id"), str) for v in d["vulns"])))
         for d in deps
     )
-    if not well_formed:
+    if deps is None or not well_formed:
         raise ToolError("pip-audit's JSON report does not have the expected shape "
                         "(dependencies with name and version/vulns or skip_reason): "
                         + repr(str(report)[:200]), command=result.argv, fix=INSTALL)
@@ -191,10 +187,8 @@ def _dependencies(report: Any, result: Any) -> list[dict[str, Any]]:
     return deps
 
 
-def _check_served(deps: list[dict[str, Any]], queries: list[tuple[str, str]], result: Any
+def _check_served(deps: list[dict[str, Any]], queries: list[tuple[str, str]], result: ToolRun
                   ) -> None:
-    from pytest_tower.checks.pip_audit.osv import canonical_name
-
     asked = set(queries)
     unasked = [f"{d['name']} {d['version']}" for d in deps if "skip_reason" not in d
                and (canonical_name(d["name"]), d["version"]) not in asked]
@@ -206,17 +200,11 @@ def _check_served(deps: list[dict[str, Any]], queries: list[tuple[str, str]], re
 
 def _local(ctx: CheckContext, python: str, deps: list[dict[str, Any]]) -> dict[str, str]:
     """Skipped packages the audited environment installed from a local directory."""
-    from pytest_tower.checks.pip_audit.osv import canonical_name
-
     skipped = {d["name"] for d in deps if str(d.get("skip_reason", "")).startswith(LOCAL_SKIPS)}
     if not skipped:
         return {}
-    probe = ctx.run([python, "-c", LOCAL_PROBE], tool="python")
-    try:
-        found = {canonical_name(k): v for k, v in json.loads(probe.stdout).items()}
-    except (ValueError, AttributeError):
-        raise ToolError("could not list the locally installed packages of " + python,
-                        command=probe.argv, stderr=probe.stderr) from None
+    env = read_environment(ctx, python)
+    found = {d.key: d.local_url for d in env.distributions if d.local_url}
     return {name: found[canonical_name(name)] for name in skipped
             if canonical_name(name) in found}
 
@@ -306,6 +294,8 @@ def validate(options: Any) -> None:
 CHECK_TYPE = CheckType(
     name="pip-audit",
     run=run,
+    charted=["vulnerabilities"],
+    install=INSTALL,
     validate=validate,
     help="Audit dependencies for known vulnerabilities with pip-audit, online or offline.",
     metrics=[

@@ -15,12 +15,14 @@ or without `affected`, or with PyPI entries that list no version and no
 range): it would answer "clean" to every query. Records without `affected`
 and PyPI entries that can match nothing are counted (`describe()`), so the
 report says how much of the database was usable.
+
+Long because it holds the OSV range matcher and the loopback server that answers
+with it; both share the loaded records and their counts.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import threading
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -32,6 +34,8 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
+from pytest_tower.checks.distributions import canonical_name
+
 ECOSYSTEM = "PyPI"
 QUERY_PATH = "/v1/query"
 LOAD_TIMEOUT = 120.0
@@ -39,11 +43,6 @@ LOAD_TIMEOUT = 120.0
 
 class AdvisoryError(Exception):
     """The advisory database cannot be used: missing, empty or malformed."""
-
-
-def canonical_name(name: str) -> str:
-    """PEP 503 normalisation: `Jw_Util` and `jw.util` are the same project."""
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 @lru_cache(maxsize=65536)

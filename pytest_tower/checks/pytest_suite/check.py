@@ -3,16 +3,20 @@
 The child is `python -m pytest` in the project root, with the project's own
 pytest configuration plus `-p no:tower` (no recursion) and our child plugin,
 whose event log gives exact outcomes. Coverage comes from pytest-cov, which
-measures xdist workers itself (TOOLS.md: `coverage run -m pytest -n 2`
+measures xdist workers itself (`coverage run -m pytest -n 2`
 measures 0 %). Nothing passes on nothing: no tests, a collection error, an
 interrupted or crashed child or worker, missing JUnit or coverage data are
-errors whatever the conditions say (TOOLS.md: exit codes blur these).
+errors whatever the conditions say (exit codes blur these).
+
+Long because the child run, each "nothing passes on nothing" error and the
+coverage reading are one flow; the event log is read by results.py.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import sys
 from importlib import metadata
@@ -21,7 +25,9 @@ from typing import Any
 
 import pytest_tower.checks.newcode as newcode  # `from pytest_tower import` may bind a stale module
 import pytest_tower.checks.pytest_suite.results as results
+from pytest_tower.checks.pins import install_hint
 from pytest_tower.checks.pytest_suite.child_plugin import BASE_URL_ENV, RESULTS_ENV
+from pytest_tower.core.fs import relative
 from pytest_tower.core.model import (
     PERCENT,
     SECONDS,
@@ -32,14 +38,16 @@ from pytest_tower.core.model import (
     Option,
     ToolError,
 )
+from pytest_tower.core.names import table_label
 from pytest_tower.core.runner import ToolRun
 
 CHILD_PLUGIN = "pytest_tower.checks.pytest_suite.child_plugin"  # loaded with -p in the child
-INSTALL = "pip install 'pytest-cov>=7,<8' 'pytest-xdist>=3.8,<4' (pytest-tower installs them)"
+INSTALL = install_hint("pytest-cov", "pytest-xdist") + " (pytest-tower installs them)"
 TESTS_SHOWN_FIRST = 15  # then the least-covered files, then the remaining failures
 # Set by an outer `pytest --tower -n` worker; they would mislead the child's code.
 OUTER_RUN_VARIABLES = ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT",
                        "PYTEST_XDIST_TESTRUNUID", "PYTEST_CURRENT_TEST")
+OUTER_COMMAND_LINE = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")
 DEPLOYMENT_ENV = "TOWER_DEPLOYMENT"
 # "CoverageWarning: Module x was never imported. (module-not-imported); see ..." and
 # pytest-cov's "WARNING: Failed to generate report: No data to report."
@@ -54,7 +62,7 @@ def run(ctx: CheckContext) -> Measurement:
     missing = [p for p in opts["paths"] if not (ctx.root / p).exists()]
     if missing:
         raise ToolError(f"no tests at {', '.join(map(repr, missing))}: no such path under "
-                        f"{ctx.root}", fix=f"fix `paths` in [{ctx.check_id.replace('::', '.')}]")
+                        f"{ctx.root}", fix=f"fix `paths` in {table_label(ctx.check_id)}")
     _require_plugins(opts)
     new = newcode.for_check(ctx) if opts["base"] else None  # before the tests write files
     out = ctx.artifacts_dir
@@ -67,6 +75,10 @@ def run(ctx: CheckContext) -> Measurement:
     env: dict[str, str | None] = {RESULTS_ENV: str(files["events.jsonl"]),
                                   "COVERAGE_FILE": str(out / ".coverage")}
     env.update(dict.fromkeys(OUTER_RUN_VARIABLES))  # the child is its own run
+    # the outer command line (PYTEST_ADDOPTS included) selects gates, never the child's
+    # tests: a CI-wide `-m`, `--deselect`, `--ignore`, `--cov-config` must not shrink them
+    dropped = [name for name in OUTER_COMMAND_LINE if os.environ.get(name, "").strip()]
+    env.update(dict.fromkeys(OUTER_COMMAND_LINE))
     base_url = opts["base_url"] or (ctx.environment.url if ctx.environment else "")
     if base_url:
         env[BASE_URL_ENV] = base_url
@@ -88,13 +100,15 @@ def run(ctx: CheckContext) -> Measurement:
         shown = suite is None or not suite.finished or suite.crashed or suite.workers_down
         raise ToolError(problem or "no event log", command=argv,
                         stderr=f"{child.stdout.rstrip()}\n{child.stderr}" if shown else "",
-                        fix=_fix(child, _relative(files["pytest-output.txt"], ctx.root)))
+                        fix=_fix(child, relative(files["pytest-output.txt"], ctx.root)))
     if not files["junit.xml"].is_file():
         raise ToolError(f"pytest wrote no JUnit XML at {files['junit.xml']}", command=argv,
                         stderr=child.stdout, fix="check the project's junit options")
     metrics = results.suite_metrics(suite)
     metrics["duration"] = round(child.duration, 3)
     tests, notes = results.suite_findings(suite), _summary_line(child.stdout)
+    notes += [f"${name} was not passed to the tests' pytest: it runs the project's own "
+              "configuration only" for name in dropped]
     covered: list[Any] = []
     if opts["coverage"]:
         data = _coverage(ctx, files["coverage.json"], argv, child.stdout + child.stderr)
@@ -105,7 +119,7 @@ def run(ctx: CheckContext) -> Measurement:
             metrics.update(fresh.metrics)
             covered, notes = fresh.findings + covered, notes + fresh.notes
     findings = tests[:TESTS_SHOWN_FIRST] + covered + tests[TESTS_SHOWN_FIRST:]
-    kept = {name.split(".")[0].replace("pytest-", ""): _relative(path, ctx.root)
+    kept = {name.split(".")[0].replace("pytest-", ""): relative(path, ctx.root)
             for name, path in files.items() if path.is_file()}
     return Measurement(metrics, findings, tool=_versions(opts), artifacts=kept, notes=notes)
 
@@ -352,13 +366,6 @@ def _summary_line(stdout: str) -> list[str]:
     return lines[-1:]
 
 
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)
-
-
 def validate(options: Any) -> None:
     url = options["base_url"]
     if url and not url.startswith(("http://", "https://")):
@@ -371,6 +378,8 @@ def validate(options: Any) -> None:
 CHECK_TYPE = CheckType(
     name="tests",
     run=run,
+    charted=["coverage"],
+    install=INSTALL,
     help="Run the project's tests in a child pytest (pytest-xdist inside), with coverage.",
     metrics=[
         MetricSpec("tests", help="tests that ran (each test counted once)"),

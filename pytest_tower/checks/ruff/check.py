@@ -1,10 +1,13 @@
 """Lint gate: one ruff run over all paths, read from its JSON output.
 
-Traps defended (TOOLS.md): an empty or fully excluded tree exits 0 having
+Traps defended: an empty or fully excluded tree exits 0 having
 linted nothing; a missing path only shows as an E902 entry; the rule set is
 the project's own ruff config unless the check says `select`, and a config
 that enables no rule at all (for every linted file) checked nothing; a
 condition on a rule code ruff does not know would read 0 forever.
+
+Long because each trap above is its own ruff call or reading; which rules each
+file gets is rules.py.
 """
 
 from __future__ import annotations
@@ -20,17 +23,20 @@ from typing import Any
 import pytest_tower.checks.newcode as newcode  # `from pytest_tower import` may bind a stale module
 import pytest_tower.checks.pins as _pins
 import pytest_tower.checks.ruff.rules as _ruff_rules
+from pytest_tower.core.fs import relative
 from pytest_tower.core.model import (
     CheckContext,
     CheckType,
     Finding,
+    FindingsStyle,
     Measurement,
     MetricSpec,
     Option,
     ToolError,
 )
+from pytest_tower.core.names import table_label
 
-INSTALL = "pip install 'ruff>=0.17,<0.18' (pytest-tower installs it), or set executable"
+INSTALL = _pins.install_hint("ruff") + " (pytest-tower installs it), or set executable"
 IO_ERROR = "E902"
 
 
@@ -41,7 +47,7 @@ def run(ctx: CheckContext) -> Measurement:
     if missing:
         raise ToolError(
             f"nothing to lint at {', '.join(map(repr, missing))}: no such path under {ctx.root}",
-            fix=f"fix `paths` in [{ctx.check_id.replace('::', '.')}]",
+            fix=f"fix `paths` in {table_label(ctx.check_id)}",
         )
     new = newcode.for_check(ctx) if ctx.options["base"] else None
     version = _version(ctx, exe)
@@ -52,12 +58,23 @@ def run(ctx: CheckContext) -> Measurement:
         rules += ["--ignore", ",".join(ctx.options["ignore"])]
     files = ctx.run([exe, "check", "--show-files", "--", *paths], tool="ruff", fix=INSTALL)
     linted = [line for line in files.stdout.splitlines() if line.strip()]
+    if any(Path(line.strip()).suffix in _ruff_rules.SOURCES for line in linted):
+        listed = len(linted)
+        linted = _really_linted(ctx, exe, paths, linted)
+        if not any(Path(line.strip()).suffix in _ruff_rules.SOURCES for line in linted):
+            raise ToolError(
+                f"ruff lints none of the {listed} file(s) it lists under {', '.join(paths)}: "
+                "the project's [tool.ruff.lint] exclude (the lint-only exclude) keeps them "
+                "all from the linter, so nothing was checked",
+                command=files.argv,
+                fix="narrow [tool.ruff.lint] exclude, or point `paths` at the sources")
     if not any(Path(line.strip()).suffix in _ruff_rules.SOURCES for line in linted):
         raise ToolError(
             f"ruff found no Python files to lint under {', '.join(paths)}: nothing was checked",
             command=files.argv,
             stderr=files.stderr,
-            fix="point `paths` at your sources, or check ruff's exclude/extend-exclude settings",
+            fix="point `paths` at your sources, or check ruff's exclude/extend-exclude and "
+            "[tool.ruff.lint] exclude settings",
         )
     lint = [exe, "check", "--output-format", "json", "--no-fix", *rules]
     with ThreadPoolExecutor(max_workers=1) as side:
@@ -92,12 +109,12 @@ def run(ctx: CheckContext) -> Measurement:
     if skipped:
         measurement.notes.append(
             f"ruff did not lint {len(skipped)} Python file(s) under `paths` (the project's ruff "
-            "exclude / extend-exclude, or .gitignore): " + ", ".join(skipped[:5])
+            "exclude / extend-exclude / lint.exclude, or .gitignore): " + ", ".join(skipped[:5])
             + (" ..." if len(skipped) > 5 else ""))
     if bare:
         measurement.notes.append(
             f"{len(bare)} linted file(s) get no ruff rule at all (per-file-ignores or a "
-            "blanket `# ruff: noqa`): " + ", ".join(_relative(str(p), ctx.root) for p in bare[:5])
+            "blanket `# ruff: noqa`): " + ", ".join(relative(str(p), ctx.root) for p in bare[:5])
             + (" ..." if len(bare) > 5 else ""))
     return measurement
 
@@ -108,6 +125,42 @@ _DEFAULT_EXCLUDED = {".bzr", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg",
                      ".pytest_cache", ".pytype", ".ruff_cache", ".svn", ".tox", ".venv",
                      ".vscode", "__pypackages__", "_build", "buck-out", "dist", "node_modules",
                      "site-packages", "venv"}
+
+
+PROBE = ["--select", "CPY001", "--preview", "--config",
+         'lint.flake8-copyright.notice-rgx = "a^"', "--config", "lint.per-file-ignores = {}",
+         "--ignore-noqa", "--exit-zero", "--no-fix", "--output-format", "json"]
+"""A lint whose one rule fires on every file ruff lints (a copyright notice that can never
+match), per-file-ignores and noqa off: which files ruff really lints. `--show-files` also
+lists the files `[tool.ruff.lint] exclude` keeps from the linter."""
+
+
+def _really_linted(ctx: CheckContext, exe: str, paths: list[str],
+                   listed: list[str]) -> list[str]:
+    """The files of `--show-files` that ruff lints (ask ruff: the probe lint)."""
+    probe = ctx.run([exe, "check", *PROBE, "--", *paths], tool="ruff", fix=INSTALL)
+    hits = {os.path.realpath(ctx.root / str(d.get("filename")))
+            for d in _parse(probe.stdout, probe.argv, probe.stderr)
+            if d.get("code") == "CPY001"}
+    missed = [line for line in listed if Path(line.strip()).suffix in (".py", ".pyi")
+              and os.path.realpath(ctx.root / line.strip()) not in hits]
+    # `extend-per-file-ignores` cannot be switched off from the command line: a file it
+    # exempts from the probe rule proves nothing either way (per-file rules are judged
+    # apart, by _rule_coverage), so it stays counted as linted.
+    argv = [exe, "check", "--show-settings", "--preview", "--select", "CPY001", "--"]
+    cache: dict[Path, Path | None] = {}
+    settings: dict[Path | None, _ruff_rules.Settings | None] = {}
+    excluded: set[str] = set()
+    for line in missed:
+        path = Path(line.strip())
+        where = _ruff_rules.config_dir(path, cache)
+        if where not in settings:
+            shown = ctx.run([*argv, str(path)], tool="ruff", fix=INSTALL)
+            settings[where] = _ruff_rules.parse_settings(shown.stdout)
+        found = settings[where]
+        if found is not None and found.rules_for(path) > 0:
+            excluded.add(line)
+    return [line for line in listed if line not in excluded]
 
 
 def _suppressed(raw: list[dict[str, Any]], counted: list[dict[str, Any]]) -> int:
@@ -133,7 +186,7 @@ def _not_linted(root: Path, paths: list[str], linted: list[str]) -> list[str]:
                 dirs[:] = sorted(d for d in dirs if d not in _DEFAULT_EXCLUDED)
                 candidates += [Path(folder) / n for n in sorted(names)
                                if Path(n).suffix in (".py", ".pyi")]
-        left += [_relative(str(p), root) for p in candidates
+        left += [relative(str(p), root) for p in candidates
                  if os.path.realpath(p) not in seen]
     return sorted(set(left))
 
@@ -212,7 +265,7 @@ def _is_new(d: dict[str, Any], new: newcode.NewCode) -> bool:
 
 
 def _finding(d: dict[str, Any], root: Path) -> Finding:
-    return Finding(path=_relative(d["filename"], root), line=_row(d, "location"),
+    return Finding(path=relative(d["filename"], root), line=_row(d, "location"),
                    col=(d.get("location") or {}).get("column"), code=_code(d),
                    message=d["message"])
 
@@ -223,13 +276,6 @@ def _row(diagnostic: dict[str, Any], where: str) -> int | None:
 
 def _code(diagnostic: dict[str, Any]) -> str:
     return diagnostic.get("code") or diagnostic.get("name") or "invalid-syntax"
-
-
-def _relative(filename: str, root: Path) -> str:
-    try:
-        return str(Path(filename).relative_to(root))
-    except ValueError:
-        return filename
 
 
 def _version(ctx: CheckContext, exe: str) -> str:
@@ -248,6 +294,9 @@ def validate(options: Mapping[str, Any]) -> None:
 CHECK_TYPE = CheckType(
     name="ruff",
     run=run,
+    findings=FindingsStyle(tool="ruff", information_uri="https://docs.astral.sh/ruff/"),
+    charted=["violations"],
+    install=INSTALL,
     help="Lint with ruff: one run over all paths, the project's own ruff configuration.",
     metrics=[
         MetricSpec("violations", help="violations found; violations[F401] counts one rule "

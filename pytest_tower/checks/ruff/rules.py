@@ -4,16 +4,20 @@ Why: a ruff run with no rule enabled (`select = []`, `ignore = ["ALL"]`, a
 per-file-ignores of everything, a blanket `# ruff: noqa`) exits 0 with no
 violation, and a condition on a code ruff does not know (`violations[F4O1]`)
 reads 0 forever. Both look like a clean pass; both measured nothing.
+
+Long because ruff's rule selection (select, extend, ignore, per-file-ignores,
+noqa) is re-derived here per file, from ruff's own --show-settings.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import functools
 import json
 import re
 import subprocess
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +47,76 @@ class _Ignore:
     rules: frozenset[str]
 
     def applies(self, path: Path) -> bool:
-        hit = (fnmatch.fnmatchcase(str(path), self.absolute)
-               or fnmatch.fnmatchcase(path.name, self.basename))
+        hit = (any(fnmatch.fnmatchcase(str(path), g) for g in _globs(self.absolute))
+               or any(fnmatch.fnmatchcase(path.name, g) for g in _globs(self.basename)))
         return hit != self.negated
+
+
+@functools.lru_cache(maxsize=256)
+def _globs(pattern: str) -> tuple[str, ...]:
+    """A globset pattern (what ruff matches per-file-ignores with) as fnmatch patterns:
+    `{a,b}` alternation expanded, `\\x` escapes and `[^...]` classes rewritten."""
+    out: list[str] = []
+    for alt in _expand_braces(pattern):
+        text, i = "", 0
+        while i < len(alt):
+            ch = alt[i]
+            if ch == "\\" and i + 1 < len(alt):
+                nxt = alt[i + 1]
+                text += "[[]" if nxt == "[" else f"[{nxt}]"
+                i += 2
+                continue
+            if ch == "[" and alt[i + 1:i + 2] == "^":
+                text += "[!"
+                i += 2
+                continue
+            text += ch
+            i += 1
+        out.append(text)
+    return tuple(out)
+
+
+def _expand_braces(pattern: str) -> list[str]:
+    """`src/{a,b{c,d}}/*` -> src/a/*, src/bc/*, src/bd/* (globset's alternation)."""
+    depth, start = 0, -1
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "{":
+            if depth == 0:
+                start = i
+            depth += 1
+        elif ch == "}" and depth:
+            depth -= 1
+            if depth == 0:
+                head, body, tail = pattern[:start], pattern[start + 1:i], pattern[i + 1:]
+                return [head + alt + rest for alt in _split_top(body)
+                        for rest in _expand_braces(tail)]
+        i += 1
+    return [pattern]
+
+
+def _split_top(body: str) -> list[str]:
+    """The alternatives of one `{...}` body (commas at its top level), each expanded."""
+    parts, depth, current, i = [], 0, "", 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\":
+            current += body[i:i + 2]
+            i += 2
+            continue
+        if ch == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            depth += (ch == "{") - (ch == "}")
+            current += ch
+        i += 1
+    parts.append(current)
+    return [alt for part in parts for alt in _expand_braces(part)]
 
 
 @dataclass(frozen=True)
@@ -54,13 +125,21 @@ class Settings:
 
     enabled: frozenset[str]
     ignores: tuple[_Ignore, ...]
+    keys: Mapping[str, str] = field(default_factory=dict)
+    """Rule name -> the key the JSON report counts it under (its code, else its name)."""
 
-    def rules_for(self, path: Path) -> int:
+    def names_for(self, path: Path) -> frozenset[str]:
         ignored: set[str] = set()
         for entry in self.ignores:
             if entry.applies(path):
                 ignored |= entry.rules
-        return len(self.enabled - ignored)
+        return self.enabled - ignored
+
+    def rules_for(self, path: Path) -> int:
+        return len(self.names_for(path))
+
+    def keys_for(self, path: Path) -> set[str]:
+        return {self.keys.get(name, name) for name in self.names_for(path)}
 
 
 def parse_settings(text: str) -> Settings | None:
@@ -68,18 +147,23 @@ def parse_settings(text: str) -> Settings | None:
     lines = text.splitlines()
     enabled: set[str] | None = None
     ignores: list[_Ignore] = []
+    keys: dict[str, str] = {}
     i = 0
     while i < len(lines):
         line = lines[i]
         if line == "linter.rules.enabled = []":
             enabled = set()
         elif line == "linter.rules.enabled = [":
+            for match in map(_RULE_LINE.match, lines[i + 1:]):
+                if match is None:
+                    break
+                keys[match["name"]] = match["code"] or match["name"]
             names, i = _rule_block(lines, i + 1)
             enabled = set(names)
         elif line == "linter.per_file_ignores = {":
             i = _ignore_block(lines, i + 1, ignores)
         i += 1
-    return None if enabled is None else Settings(frozenset(enabled), tuple(ignores))
+    return None if enabled is None else Settings(frozenset(enabled), tuple(ignores), keys)
 
 
 def enabled_keys(text: str) -> set[str] | None:
@@ -150,8 +234,8 @@ def blanket_noqa(path: Path) -> bool:
         data = path.read_bytes()
     except OSError:
         return False
-    if b"noqa" not in data and b"NOQA" not in data and b"Noqa" not in data:
-        return False  # the common case, without decoding the file
+    if b"noqa" not in data.lower():
+        return False  # the common case, without decoding the file (ruff: any case, NoQA)
     return _BLANKET_NOQA.search(data.decode(errors="replace")) is not None
 
 
@@ -262,6 +346,49 @@ def _enabled_anywhere(options: Mapping[str, Any], cwd: Path) -> set[str] | None:
     return found
 
 
+def _linted_keys(options: Mapping[str, Any], cwd: Path) -> tuple[set[str], int] | None:
+    """(rule keys some linted file gets after per-file-ignores and blanket noqa, how many
+    linted source files): what ruff itself lists (--show-files) and resolves per config
+    (--show-settings). None when that cannot be told here."""
+    exe = find_executable(str(options.get("executable") or "ruff"), cwd)
+    paths = [str(p) for p in options.get("paths") or ["."]]
+    if exe is None or not all((cwd / p).exists() for p in paths):
+        return None
+    rules: list[str] = []
+    if options.get("select"):
+        rules += ["--select", ",".join(options["select"])]
+    if options.get("ignore"):
+        rules += ["--ignore", ",".join(options["ignore"])]
+    try:
+        out = subprocess.run([exe, "check", "--show-files", "--", *paths], cwd=cwd,
+                             capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    files = [Path(line.strip()) for line in out.stdout.splitlines() if line.strip()]
+    sources = [f for f in files if f.suffix in SOURCES]
+    if out.returncode != 0 or not sources:
+        return None
+    cache: dict[Path, Path | None] = {}
+    groups: dict[Path | None, list[Path]] = {}
+    for path in sources:
+        groups.setdefault(config_dir(path, cache), []).append(path)
+    found: set[str] = set()
+    for members in groups.values():
+        try:
+            shown = subprocess.run([exe, "check", "--show-settings", *rules, "--",
+                                    str(members[0])], cwd=cwd, capture_output=True,
+                                   text=True, timeout=30, check=False)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        settings = parse_settings(shown.stdout) if shown.returncode == 0 else None
+        if settings is None:
+            return None
+        for path in members:
+            if not blanket_noqa(path):
+                found |= settings.keys_for(path)
+    return found, len(sources)
+
+
 def _closest(key: str, known: set[str]) -> str | None:
     """A likely intended code: O for 0 and I/l for 1 first, then the same linter prefix."""
     typo = key.upper().replace("O", "0").replace("I", "1").replace("L", "1")
@@ -283,14 +410,27 @@ def check_condition_keys(options: Mapping[str, Any], cwd: Path) -> None:
         return
     known, removed = rules
     enabled = _enabled_anywhere(options, cwd)
+    per_file: tuple[set[str], int] | None = None
     for option, key in keys:
         if key in known:
-            if enabled is not None and key not in enabled and key not in (SYNTAX_KEY, IO_KEY):
+            if key in (SYNTAX_KEY, IO_KEY):
+                continue
+            if enabled is not None and key not in enabled:
                 raise ValueError(
                     f"{option}: violations[{key}]: rule {key} is not enabled in the ruff "
                     f"configuration for {', '.join(options.get('paths') or ['.'])}, so the "
                     "condition could only ever measure 0; enable it (`select` in the check, "
                     "or the project's ruff config) or remove the condition")
+            if enabled is not None:
+                per_file = per_file or _linted_keys(options, cwd)
+                if per_file is not None and key not in per_file[0]:
+                    raise ValueError(
+                        f"{option}: violations[{key}]: rule {key} is enabled, but the "
+                        "project's per-file-ignores (or `# ruff: noqa` comments) drop it for "
+                        f"every one of the {per_file[1]} file(s) ruff lints under "
+                        f"{', '.join(options.get('paths') or ['.'])}, so the condition could "
+                        "only ever measure 0; narrow the per-file-ignores or remove the "
+                        "condition")
             continue
         why = removed.get(key, f"ruff has no rule {key!r}")
         named = re.search(r"counted as violations\[(.+)\]$", why)

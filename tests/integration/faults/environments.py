@@ -205,7 +205,7 @@ CASES = [
     FaultCase(id="env-command-release-expect-version", gates=command_env(
         "{release}", 'release_expect = "{version}"'), files=COMMAND_FILES,
         setup=executable("deploy.sh", "stop.sh"),
-        expect="does not name '0.1' (it answered 'release r1')"),
+        expect="'{version}' does not identify a release"),  # N21: a config error now
     # -- F4: production only after every other gate ran and passed -----------------
     FaultCase(id="env-promote-after-staging-own-conditions",
               gates=promote(staging_lines='conditions = ["app_errors == 0"]'),

@@ -20,6 +20,8 @@ case "$*" in
   *--show-files*) echo "$PWD/pkg/a.py"; exit 0;;
   *--show-settings*) {settings};;
   *--version*) echo "ruff 0.17.6"; exit 0;;
+  *CPY001*) echo '[{{"code": "CPY001", "filename": "'"$PWD"'/pkg/a.py", "message": "x"}}]'
+    exit 0;;
   *) echo '[]'; exit 0;;
 esac
 """

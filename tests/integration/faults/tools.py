@@ -203,7 +203,8 @@ CASES = [
     FaultCase(id="sbom-output-is-a-folder", gates='[supply.sbom]\noutput = "out"\n',
               setup=folder("out"), expect="output 'out' is a folder"),
     FaultCase(id="sbom-output-parent-is-a-file", gates='[supply.sbom]\noutput = "out/sbom.json"\n',
-              files={"out": "a file, not a folder\n"}, expect="cannot make the folder for"),
+              files={"out": "a file, not a folder\n"},
+              expect="output 'out/sbom.json': Not a directory"),
     # build: a backend that says it built a wheel
     FaultCase(id="build-backend-writes-nothing", gates="[build.package]\nisolated = false\n",
               files={"pyproject.toml": LAZY_BACKEND, "lazy.py": (

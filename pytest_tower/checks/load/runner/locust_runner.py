@@ -5,13 +5,16 @@ with the interpreter of an isolated environment that has locust (never the
 pytest process: `import locust` monkey-patches everything with gevent). It
 imports nothing from pytest_tower, so it runs where pytest-tower is not
 installed. Why a library run and not the CLI: `--json` has no percentiles,
-the CSV lags the final numbers and zero requests exit 0 (TOOLS.md); here the
+the CSV lags the final numbers and zero requests exit 0; here the
 numbers come from locust's own stats objects once the run has stopped.
 
 stdout: one `@tower {json}` progress line per second (other lines are the
 locustfile's own prints). The result JSON is written to spec["result"] at the
 end; locust's own final CSVs (`<csv_prefix>_stats.csv`, `_failures.csv`,
 `_exceptions.csv`) are written beside it from the same stats objects.
+
+Long because it must stand alone (it imports nothing from pytest_tower): spec,
+workers, abort rules, resource sampling and the result are one script.
 """
 
 from __future__ import annotations
@@ -25,12 +28,16 @@ import sys
 import time
 import traceback
 from pathlib import Path
+from typing import Any
 
 PROGRESS = "@tower "
 PERCENTILES = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99}
 OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
        "==": operator.eq, "!=": operator.ne}
 WORKER_WAIT = 60.0
+# locust, gevent and psutil ship no type information: their objects are typed Any here
+# (the environment, runner and stats rows), as is the spec JSON the load check writes.
+Spec = dict[str, Any]
 
 
 class RunError(Exception):
@@ -39,7 +46,7 @@ class RunError(Exception):
 
 def main(spec_path: str) -> int:
     spec = json.loads(Path(spec_path).read_text())
-    result: dict = {"error": None}
+    result: dict[str, Any] = {"error": None}
     try:
         result.update(run(spec))
     except RunError as exc:
@@ -54,7 +61,7 @@ def main(spec_path: str) -> int:
     return 0 if result["error"] is None else 3
 
 
-def run(spec: dict) -> dict:
+def run(spec: Spec) -> dict[str, Any]:
     import gevent  # importing gevent patches nothing; `import locust` patches everything
     import locust
     from locust.env import Environment
@@ -73,7 +80,7 @@ def run(spec: dict) -> dict:
                        "(a non-abstract subclass of locust's User/HttpUser)")
     env = Environment(user_classes=list(user_classes.values()), host=spec["host"] or None,
                       locustfile=spec["locustfile"])
-    workers: list[subprocess.Popen] = []
+    workers: list[subprocess.Popen[bytes]] = []
     try:
         per_worker: dict[str, int] = {}
         if spec["workers"] or spec["remote_workers"]:
@@ -120,7 +127,8 @@ def run(spec: dict) -> dict:
     }
 
 
-def _drive(spec, env, runner, started, sampler, workers) -> dict | None:
+def _drive(spec: Spec, env: Any, runner: Any, started: float, sampler: Sampler | None,
+           workers: list[subprocess.Popen[bytes]]) -> dict[str, Any] | None:
     """Report progress each second, abort when an abort_on_fail condition broke."""
     import gevent
 
@@ -151,7 +159,7 @@ def _drive(spec, env, runner, started, sampler, workers) -> dict | None:
             return None
 
 
-def _live_metrics(env, sampler) -> dict[str, float]:
+def _live_metrics(env: Any, sampler: Sampler | None) -> dict[str, float]:
     metrics = {name: value for name, value in _entry(env.stats.total).items()}
     for entry in env.stats.entries.values():
         key = _key(entry.method, entry.name)
@@ -161,9 +169,9 @@ def _live_metrics(env, sampler) -> dict[str, float]:
     return metrics
 
 
-def _entry(e) -> dict[str, float]:
+def _entry(e: Any) -> dict[str, float]:
     """One stats row in the gate's units (ms, %), from locust's own properties."""
-    values = {"requests": e.num_requests, "failures": e.num_failures,
+    values: dict[str, float] = {"requests": e.num_requests, "failures": e.num_failures,
               "failure_ratio": e.fail_ratio * 100, "rps": e.total_rps,
               "max": e.max_response_time, "avg": e.avg_response_time}
     if e.num_requests:
@@ -178,16 +186,16 @@ def _key(method: str | None, name: str) -> str:
     return f"{method} {name}"
 
 
-def _reported(data: dict) -> int:
+def _reported(data: dict[str, Any]) -> int:
     return int((data.get("stats_total") or {}).get("num_requests", 0))
 
 
-def _emit(progress: dict) -> None:
+def _emit(progress: dict[str, Any]) -> None:
     sys.stdout.write(PROGRESS + json.dumps(progress) + "\n")
     sys.stdout.flush()
 
 
-def _start_workers(spec: dict, port: int) -> list[subprocess.Popen]:
+def _start_workers(spec: Spec, port: int) -> list[subprocess.Popen[bytes]]:
     argv = [sys.executable, "-m", "locust", "-f", spec["locustfile"], "--worker",
             "--master-host", "127.0.0.1", "--master-port", str(port), "--loglevel", "WARNING"]
     if spec["host"]:
@@ -196,7 +204,8 @@ def _start_workers(spec: dict, port: int) -> list[subprocess.Popen]:
             for _ in range(spec["workers"])]
 
 
-def _wait_for_workers(runner, expected: int, workers: list[subprocess.Popen]) -> None:
+def _wait_for_workers(runner: Any, expected: int,
+                      workers: list[subprocess.Popen[bytes]]) -> None:
     import gevent
 
     deadline = time.monotonic() + WORKER_WAIT
@@ -211,7 +220,7 @@ def _wait_for_workers(runner, expected: int, workers: list[subprocess.Popen]) ->
         gevent.sleep(0.1)
 
 
-def _stop_workers(workers: list[subprocess.Popen]) -> None:
+def _stop_workers(workers: list[subprocess.Popen[bytes]]) -> None:
     for worker in workers:
         try:
             worker.wait(timeout=10)
@@ -220,7 +229,7 @@ def _stop_workers(workers: list[subprocess.Popen]) -> None:
             worker.wait()
 
 
-def _write_csvs(env, prefix: str) -> None:
+def _write_csvs(env: Any, prefix: str) -> None:
     from locust.stats import PERCENTILES_TO_REPORT, StatsCSV
 
     writer = StatsCSV(env, PERCENTILES_TO_REPORT)

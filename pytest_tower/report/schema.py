@@ -1,0 +1,112 @@
+"""The JSON report (schema 1) as types: what `report/json_report.py` writes.
+
+Every output (terminal aside) is rendered from this report, never from the
+session, so its shape is the contract between the run and the renderers, and
+with the users who read `tower-report.json`. Imports nothing of ours: any
+layer may name these types (core/ only under TYPE_CHECKING).
+
+A number that is not finite (NaN, infinity) is written as null; the run is
+then an error and says so in `notes`, so the number types below hold for
+every report of a run that passed.
+
+No `from __future__ import annotations` here: TypedDict reads NotRequired and
+Required from evaluated annotations (tests check real reports against
+`__required_keys__`).
+"""
+
+from typing import NotRequired, Required, TypedDict
+
+
+class ConditionDict(TypedDict):
+    """One judged condition; `passed` is None when it could not be judged."""
+
+    expr: str
+    metric: str
+    op: str
+    threshold: float | None
+    unit: str
+    actual: float | None
+    passed: bool | None
+    level: str  # "fail" (gates) or "warn"
+    baseline: NotRequired[float | None]  # only for a condition against the baseline
+    note: NotRequired[str]  # why a baseline could not be used
+
+
+class FindingDict(TypedDict, total=False):
+    """One finding, `path:line:col CODE message`; empty fields are left out."""
+
+    path: Required[str]
+    line: int
+    col: int
+    code: str
+    message: str
+    severity: str
+
+
+class CheckDict(TypedDict):
+    """What became of one check (an `Outcome`, plus its check type's name)."""
+
+    id: str  # the pytest node id
+    stage: str
+    check: str
+    type: str  # the check type's name ("ruff", "tests"); "" for a check not in gates.toml
+    tool: str
+    verdict: str  # passed, failed, error, blocked, skipped
+    metrics: dict[str, float]
+    conditions: list[ConditionDict]
+    message: str
+    duration_s: float
+    findings: list[FindingDict]
+    artifacts: dict[str, str]  # name -> path
+    notes: list[str]
+
+
+class EventDict(TypedDict):
+    """One thing that happened to an environment (deployed, verified, rolled back...)."""
+
+    status: str
+    release: str | None
+    reason: str
+    at: str  # ISO 8601, UTC
+    to_release: NotRequired[str | None]  # a rollback: the release serving again
+    seconds: NotRequired[float]  # a rollback: how long it took
+
+
+class EnvironmentDict(TypedDict):
+    """One environment of gates.toml, used in this run or not."""
+
+    env: str
+    strategy: str
+    promote: bool
+    status: str  # "not used" when no selected check needed it
+    url: str | None
+    release: str | None
+    confirmed: bool | None  # the target itself showed this release serves
+    message: str
+    events: list[EventDict]
+    metrics: dict[str, float]
+
+
+class ProjectDict(TypedDict):
+    root: str
+    commit: str | None  # git HEAD, None outside a git checkout
+
+
+class ReportDict(TypedDict):
+    """The whole report. A run that never got going (a broken gates.toml, an error
+    building the report, --collect-only) writes the short form: no `started`,
+    `duration_s`, `project` or `config`; a configuration error has `error`."""
+
+    schema: int
+    verdict: str  # passed, failed, error, interrupted
+    summary: str  # the TOWER GATE line
+    complete: bool  # every expected check ran
+    not_run: list[str]  # node ids of expected checks that did not run
+    notes: NotRequired[list[str]]
+    started: NotRequired[str]  # ISO 8601, UTC
+    duration_s: NotRequired[float]
+    project: NotRequired[ProjectDict]
+    config: NotRequired[str]  # the gates.toml path
+    error: NotRequired[str]  # a configuration error, in full
+    checks: list[CheckDict]
+    environments: list[EnvironmentDict]
