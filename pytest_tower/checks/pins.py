@@ -15,12 +15,12 @@ import tomllib
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, requires
 from pathlib import Path
-
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import SpecifierSet
-from packaging.version import InvalidVersion, Version
+from typing import TYPE_CHECKING
 
 from pytest_tower.core.model import ToolError
+
+if TYPE_CHECKING:  # packaging is imported when a version is checked, not at start-up
+    from packaging.specifiers import SpecifierSet
 
 _VERSION = re.compile(r"(?<![\w.])v?(\d+(?:\.\d+)+(?:[-.+]?\w+)*)")
 
@@ -46,6 +46,8 @@ def _requirements() -> list[str]:
 
 def supported(dist: str) -> SpecifierSet | None:
     """The version range pytest-tower requires of distribution `dist`; None if unknown."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
     for text in _requirements():
         try:
             req = Requirement(text)
@@ -63,6 +65,8 @@ def check(tool: str, dist: str, version_text: str, *, command: Sequence[str] = (
     Raises ToolError when it names no version, or one outside the range: the
     output of that tool is not what the check type knows how to read.
     """
+    from packaging.version import InvalidVersion, Version
+
     spec = supported(dist)
     where = f" ({executable})" if executable else ""
     first = next((line.strip() for line in version_text.splitlines() if line.strip()), "")
@@ -93,14 +97,28 @@ def install_hint(*dists: str) -> str:
     """
     parts = []
     for dist in dists:
-        spec = supported(dist)
-        parts.append(f"'{dist}{_range(spec)}'" if spec else dist)
+        wanted = _pinned_text(dist)
+        parts.append(f"'{dist}{wanted}'" if wanted else dist)
     return "pip install " + " ".join(parts)
+
+
+def _pinned_text(dist: str) -> str:
+    """The range as pinned, `>=0.17,<0.18`, read without packaging (it runs at import:
+    every check type's install hint is made when its module loads)."""
+    for text in _requirements():
+        found = _PLAIN_REQUIREMENT.match(text)
+        if found and _canonical(found[1]) == _canonical(dist):
+            specs = [s.strip() for s in found[2].split(",") if s.strip()]
+            return ",".join(sorted(specs, key=lambda s: s[0] != ">"))
+    return ""
 
 
 def _range(spec: SpecifierSet | None) -> str:
     """The specifiers lower bound first: `>=0.17,<0.18`."""
     return ",".join(sorted((str(s) for s in spec or ()), key=lambda s: s[0] != ">"))
+
+
+_PLAIN_REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*([^;@]*)$")
 
 
 def _canonical(name: str) -> str:

@@ -3,10 +3,17 @@
 Each one is checked here, once, so a third-party type with a mistyped option
 kind or metric unit is a usage error naming it and its plugin, not a KeyError
 (an INTERNALERROR) when a gates.toml first uses it.
+
+The built-in types are the exception to "ask the hook": their names are known
+without importing them (checks.BUILTIN), so a module is imported only when a
+gates.toml uses that type — a lint-only gate does not pay for bandit, SPDX or
+the test-stage machinery at start-up.
 """
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterator, Mapping
 from typing import Any, cast
 
 import pytest
@@ -14,23 +21,51 @@ import pytest
 from pytest_tower.core.model import OPTION_KINDS, UNITS, CheckType, FindingsStyle
 
 
-def collect_check_types(config: pytest.Config) -> dict[str, CheckType]:
+class CheckTypes(Mapping[str, CheckType]):
+    """name -> CheckType: plugins' types as given, built-in ones imported on first use."""
+
+    def __init__(self, found: dict[str, CheckType], builtin: Mapping[str, str]) -> None:
+        self._found = found
+        self._builtin = builtin
+
+    def __getitem__(self, name: str) -> CheckType:
+        if name not in self._found:
+            module = self._builtin[name]  # KeyError: no such type
+            check_type = importlib.import_module(module).CHECK_TYPE
+            _validate(check_type, module)
+            if check_type.name != name:
+                raise pytest.UsageError(f"pytest-tower: {module} defines {check_type.name!r}, "
+                                        f"registered as {name!r}")
+            self._found[name] = check_type
+        return self._found[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys([*self._builtin, *self._found]))
+
+    def __len__(self) -> int:
+        return len(set(self._builtin) | set(self._found))
+
+
+def collect_check_types(config: pytest.Config) -> CheckTypes:
     """Ask every plugin for its check types; a duplicate name is a usage error."""
+    from pytest_tower.checks import BUILTIN
+
     found: dict[str, CheckType] = {}
+    builtin = config.pluginmanager.get_plugin("tower-builtin-checks")
     hook = config.hook.pytest_tower_check_types
     for impl in reversed(hook.get_hookimpls()):  # the call order of the hook
-        if impl.hookwrapper or getattr(impl, "wrapper", False):
+        if impl.hookwrapper or getattr(impl, "wrapper", False) or impl.plugin is builtin:
             continue
         # one at a time, to name the plugin of a bad type
         batch = cast("list[Any] | None", impl.function())
         for check_type in batch or []:
             _validate(check_type, _plugin_name(config, impl))
-            if check_type.name in found:
+            if check_type.name in found or check_type.name in BUILTIN:
                 raise pytest.UsageError(
                     f"pytest-tower: two plugins register the check type {check_type.name!r}"
                 )
             found[check_type.name] = check_type
-    return found
+    return CheckTypes(found, BUILTIN)
 
 
 def _plugin_name(config: pytest.Config, impl: Any) -> str:
