@@ -317,12 +317,9 @@ def _split_rules(rules: Iterable[dict[str, Any]]) -> tuple[set[str], dict[str, s
     return known, other
 
 
-def _enabled_anywhere(options: Mapping[str, Any], cwd: Path) -> set[str] | None:
-    """Rule keys enabled for any of `paths` (`ruff check --show-settings`, one per path).
-
-    None when that cannot be told here (a path not found from this directory, a ruff
-    that does not answer): the run itself still fails closed.
-    """
+def _ruff_call(options: Mapping[str, Any], cwd: Path) -> tuple[str, list[str], list[str]] | None:
+    """(ruff, the check's paths, its --select/--ignore args) for a config-time question;
+    None when it cannot be asked here (no ruff, a path not found from this directory)."""
     exe = find_executable(str(options.get("executable") or "ruff"), cwd)
     paths = [str(p) for p in options.get("paths") or ["."]]
     if exe is None or not all((cwd / p).exists() for p in paths):
@@ -332,6 +329,19 @@ def _enabled_anywhere(options: Mapping[str, Any], cwd: Path) -> set[str] | None:
         rules += ["--select", ",".join(options["select"])]
     if options.get("ignore"):
         rules += ["--ignore", ",".join(options["ignore"])]
+    return str(exe), paths, rules
+
+
+def _enabled_anywhere(options: Mapping[str, Any], cwd: Path) -> set[str] | None:
+    """Rule keys enabled for any of `paths` (`ruff check --show-settings`, one per path).
+
+    None when that cannot be told here (a path not found from this directory, a ruff
+    that does not answer): the run itself still fails closed.
+    """
+    setup = _ruff_call(options, cwd)
+    if setup is None:
+        return None
+    exe, paths, rules = setup
     found: set[str] = set()
     for path in paths:
         try:
@@ -350,15 +360,10 @@ def _linted_keys(options: Mapping[str, Any], cwd: Path) -> tuple[set[str], int] 
     """(rule keys some linted file gets after per-file-ignores and blanket noqa, how many
     linted source files): what ruff itself lists (--show-files) and resolves per config
     (--show-settings). None when that cannot be told here."""
-    exe = find_executable(str(options.get("executable") or "ruff"), cwd)
-    paths = [str(p) for p in options.get("paths") or ["."]]
-    if exe is None or not all((cwd / p).exists() for p in paths):
+    setup = _ruff_call(options, cwd)
+    if setup is None:
         return None
-    rules: list[str] = []
-    if options.get("select"):
-        rules += ["--select", ",".join(options["select"])]
-    if options.get("ignore"):
-        rules += ["--ignore", ",".join(options["ignore"])]
+    exe, paths, rules = setup
     try:
         out = subprocess.run([exe, "check", "--show-files", "--", *paths], cwd=cwd,
                              capture_output=True, text=True, timeout=60, check=False)
