@@ -67,7 +67,7 @@ class Option:
 
 @dataclass(frozen=True)
 class Finding:
-    """One thing to show a person: `path:line:col CODE message`."""
+    """One thing to show a person: `path:line:col CODE message` (report/text.py renders it)."""
 
     path: str
     line: int | None = None
@@ -75,15 +75,6 @@ class Finding:
     code: str = ""
     message: str = ""
     severity: str = ""
-
-    def __str__(self) -> str:
-        where = self.path
-        if self.line is not None:
-            where += f":{self.line}"
-            if self.col is not None:
-                where += f":{self.col}"
-        parts = [where, self.code, self.severity, self.message]
-        return " ".join(p for p in parts if p)
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v not in (None, "")}

@@ -12,6 +12,7 @@ from pytest_tower.checks.pytest_suite.results import (
     read_events,
     suite_metrics,
 )
+from pytest_tower.report.text import finding_line
 
 
 def write(path: Path, *events: dict, tail: str = "") -> Path:
@@ -73,9 +74,9 @@ def test_coverage_is_coverage_pys_total_with_lines_and_branches_apart() -> None:
                                "missing_lines": [4, 5]}}}
     assert coverage_metrics(data) == {"coverage": 100 * 7 / 12, "line_coverage": 75.0,
                                       "branch_coverage": 25.0}
-    assert str(coverage_findings(data)[0]) == "a.py COVERAGE 75.0% of 8 lines; missing 4-5"
+    assert finding_line(coverage_findings(data)[0].to_dict()) == "a.py COVERAGE 75.0% of 8 lines; missing 4-5"
     data["files"]["a.py"]["summary"].update(percent_covered=100 * 7 / 12, num_branches=4)
-    assert str(coverage_findings(data)[0]) == ("a.py COVERAGE 58.3% of 8 lines and 4 branches; "
+    assert finding_line(coverage_findings(data)[0].to_dict()) == ("a.py COVERAGE 58.3% of 8 lines and 4 branches; "
                                                "missing 4-5")
 
 
