@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
 import subprocess
 import sys
@@ -14,6 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+
+@pytest.fixture(autouse=True)
+def _no_variables_of_an_outer_gate(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This suite runs as a test stage of our own `pytest --tower`: the stage's TOWER_*
+    variables (results file, base URL, deployment) must not reach the gates it tests."""
+    for name in [n for n in os.environ if n.startswith("TOWER_")]:
+        monkeypatch.delenv(name)
 
 
 @pytest.fixture
