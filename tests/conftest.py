@@ -170,3 +170,23 @@ def _run_and_signal(pytester: pytest.Pytester, argv: list[str], signum: int, mar
             proc.kill()
             rc = proc.wait()
     return rc, out_path.read_text(errors="replace")
+
+
+@pytest.fixture
+def process_gone() -> Callable[[int], bool]:
+    """process_gone(pid) -> True once pid no longer runs (gone, or a zombie nobody reaped),
+    waiting up to 10 s: how tests prove a stopped run left no orphan."""
+
+    def gone(pid: int, within: float = 10.0) -> bool:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            try:
+                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except (FileNotFoundError, IndexError):
+                return True
+            if state in ("Z", "X"):
+                return True
+            time.sleep(0.05)
+        return False
+
+    return gone

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import time
 from importlib.metadata import version
-from pathlib import Path
 
 import pytest
 
@@ -81,7 +80,8 @@ def test_a_ruff_outside_the_supported_range_is_an_error(ruff_gate, fake_tool, sa
     assert_errored(run, *words, "fix: pip install 'ruff>=0.17,<0.18'")
 
 
-def test_tool_that_hangs_is_stopped_at_the_timeout(pytester, ruff_gate, fake_tool) -> None:
+def test_tool_that_hangs_is_stopped_at_the_timeout(pytester, ruff_gate, fake_tool,
+                                                    process_gone) -> None:
     pidfile = pytester.path / "child.pid"
     tool = fake_tool("ruff", DISCOVERY + f"sleep 60 &\necho $! > {pidfile}\nwait\n")
     started = time.monotonic()
@@ -90,20 +90,6 @@ def test_tool_that_hangs_is_stopped_at_the_timeout(pytester, ruff_gate, fake_too
     assert_errored(run, "ruff timed out after 1s and was stopped",
                    "raise `timeout`", "command: ")
     assert process_gone(int(pidfile.read_text()))  # the tool's own child was killed too
-
-
-def process_gone(pid: int, within: float = 10.0) -> bool:
-    """True once pid no longer runs (gone, or a zombie nobody reaped yet)."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (FileNotFoundError, IndexError):
-            return True
-        if state in ("Z", "X"):
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.mark.parametrize(("body", "words"), [

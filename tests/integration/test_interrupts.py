@@ -24,19 +24,6 @@ def test_slow():
 """
 
 
-def _gone(pid: int) -> bool:
-    """True once `pid` has exited (or is a zombie nobody waits for)."""
-    for _ in range(100):
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except FileNotFoundError:
-            return True
-        if state in ("Z", "X"):
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def _run_and_signal(root: Path, signum: int, env: dict[str, str], *args: str
                     ) -> tuple[int, str]:
     proc = subprocess.Popen([sys.executable, "-m", "pytest", "--tower", "--tower-report=r.json",
@@ -60,7 +47,7 @@ def _run_and_signal(root: Path, signum: int, env: dict[str, str], *args: str
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
 @pytest.mark.parametrize("child", ["tool", "child pytest", "tool on an xdist worker"])
 def test_a_stop_signal_interrupts_and_leaves_no_orphan(pytester: pytest.Pytester, signum: int,
-                                                      child: str) -> None:
+                                                      child: str, process_gone) -> None:
     root = pytester.path
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     if child.startswith("tool"):
@@ -82,4 +69,4 @@ def test_a_stop_signal_interrupts_and_leaves_no_orphan(pytester: pytest.Pytester
     assert "Traceback" not in out and "INTERNALERROR" not in out
     report = json.loads((root / "r.json").read_text())
     assert report["verdict"] == "interrupted" and report["complete"] is False
-    assert _gone(int((root / "child.pid").read_text())), f"{child} orphaned\n{out}"
+    assert process_gone(int((root / "child.pid").read_text())), f"{child} orphaned\n{out}"
