@@ -21,6 +21,14 @@ from pathlib import Path
 LIMIT = 300
 REASON = "long because"
 PACKAGE = Path(__file__).resolve().parent.parent / "pytest_tower"
+ABOVE_CORE = ("run", "checks", "environments", "report", "history", "plugin", "hookspecs",
+              "reference")
+LAYERS: dict[str, tuple[str, ...]] = {
+    # layer -> what it must never import, at module level or inside a function
+    "pytest_tower.core": (*(f"pytest_tower.{layer}" for layer in ABOVE_CORE), "pytest",
+                          "_pytest"),
+    "pytest_tower.report": ("pytest_tower.run",),  # it renders the report dict, not the run
+}
 
 
 @dataclass
@@ -138,11 +146,31 @@ def unexplained_long(mods: dict[str, Module], limit: int = LIMIT) -> list[Module
             if m.lines > limit and REASON not in " ".join(m.docstring.split()).lower()]
 
 
+def _under(name: str, prefix: str) -> bool:
+    return name == prefix or name.startswith(prefix + ".")
+
+
+def layer_breaks(mods: dict[str, Module],
+                 layers: dict[str, tuple[str, ...]] = LAYERS) -> dict[str, list[str]]:
+    """Module -> what it imports that its layer must not (LAYERS), in any function too."""
+    found: dict[str, list[str]] = {}
+    for layer, banned in layers.items():
+        for name, module in mods.items():
+            if not _under(name, layer):
+                continue
+            bad = sorted(t for t in module.top | module.inner
+                         if any(_under(t, b) for b in banned))
+            if bad:
+                found[name] = bad
+    return found
+
+
 def main(argv: list[str]) -> int:
     package = Path(argv[0]) if argv else PACKAGE
     mods = modules(package)
     top_cycles = cycles(graph(mods))
     long = unexplained_long(mods)
+    breaks = layer_breaks(mods)
     print(f"{len(mods)} modules under {package}")
     print(f"module-level import cycles: {len(top_cycles)}")
     for group in top_cycles:
@@ -154,7 +182,11 @@ def main(argv: list[str]) -> int:
     print(f"modules over {LIMIT} lines without '{REASON}' in the docstring: {len(long)}")
     for module in long:
         print(f"  {module.path.relative_to(package.parent)}: {module.lines} lines")
-    return 1 if top_cycles or long else 0
+    print(f"layer breaks (core imports nothing above it nor pytest; report never run): "
+          f"{len(breaks)}")
+    for name, targets in sorted(breaks.items()):
+        print(f"  {name} -> {', '.join(targets)}")
+    return 1 if top_cycles or long or breaks else 0
 
 
 if __name__ == "__main__":

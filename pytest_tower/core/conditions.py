@@ -12,7 +12,7 @@ import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pytest_tower.core.model import MetricSpec
 from pytest_tower.core.suggest import did_you_mean
@@ -170,12 +170,7 @@ class ConditionResult:
                 "(record one from a passing run with --tower-update-baseline)")
 
     def describe(self) -> str:
-        c = self.condition
-        text = f"{c.expr}  (measured {format_value(self.actual, c.unit)}"
-        if c.relative is not None:
-            text += (f", baseline {format_value(self.baseline, c.unit)}"
-                     f" -> threshold {format_value(self.threshold, c.unit)}")
-        return text + ")"
+        return f"{self.condition.expr}  ({measured_text(self.to_dict())})"
 
     def to_dict(self) -> ConditionDict:
         c = self.condition
@@ -194,6 +189,23 @@ class ConditionResult:
         if self.note:
             data["note"] = self.note
         return data
+
+
+def measured_text(result: Mapping[str, Any]) -> str:
+    """What a condition measured, against what: `measured 2`, `measured 120ms, baseline
+    100ms -> threshold 110ms`, `measured 120ms, no baseline yet`.
+
+    Takes a report condition entry (ConditionResult.to_dict): every renderer
+    (report/text.py, and a failed check's message here) words it this one way.
+    """
+    unit = result.get("unit") or ""
+    text = f"measured {format_value(result.get('actual'), unit)}"
+    if "baseline" not in result:
+        return text
+    if result["baseline"] is None:
+        return text + (", no usable baseline" if result.get("note") else ", no baseline yet")
+    return text + (f", baseline {format_value(result['baseline'], unit)}"
+                   f" -> threshold {format_value(result.get('threshold'), unit)}")
 
 
 def _apply(base: float, op: str, operand: float) -> float:

@@ -12,6 +12,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from pytest_tower.core.env_spec import (
+        ENVIRONMENT_OPTIONS,
+        EnvConfigError,
+        EnvironmentSpec,
+        parse_environment,
+    )
     from pytest_tower.environments.base import Environment
     from pytest_tower.environments.model import (
         DeployError,
@@ -21,21 +27,17 @@ if TYPE_CHECKING:
         RollbackError,
         RollbackResult,
     )
-    from pytest_tower.environments.spec import (
-        ENVIRONMENT_OPTIONS,
-        EnvConfigError,
-        EnvironmentSpec,
-        parse_environment,
-    )
 
-# Loaded on first use: reading gates.toml imports environments.config, and a pipeline
-# without environments should not pay for the strategies (subprocess, http, psutil...).
+# Loaded on first use: a pipeline without environments should not pay for the
+# strategies (subprocess, http, psutil...). The table readers live in core/env_spec.py.
+_SPEC = "pytest_tower.core.env_spec"
 _WHERE = {
-    "Environment": "base",
-    "DeployError": "model", "Deployment": "model", "EnvError": "model",
-    "EnvLockedError": "model", "RollbackError": "model", "RollbackResult": "model",
-    "ENVIRONMENT_OPTIONS": "spec", "EnvConfigError": "spec", "EnvironmentSpec": "spec",
-    "parse_environment": "spec",
+    "Environment": f"{__name__}.base",
+    **{name: f"{__name__}.model" for name in (
+        "DeployError", "Deployment", "EnvError", "EnvLockedError", "RollbackError",
+        "RollbackResult")},
+    **{name: _SPEC for name in (
+        "ENVIRONMENT_OPTIONS", "EnvConfigError", "EnvironmentSpec", "parse_environment")},
 }
 __all__ = [
     "ENVIRONMENT_OPTIONS",
@@ -55,7 +57,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name in _WHERE:
-        return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+        return getattr(importlib.import_module(_WHERE[name]), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

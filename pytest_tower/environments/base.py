@@ -8,10 +8,10 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
+from pytest_tower.core.env_spec import EnvironmentSpec
 from pytest_tower.environments.model import Deployment, EnvError, RollbackError, RollbackResult
-from pytest_tower.environments.procs import Monitor
-from pytest_tower.environments.spec import EnvironmentSpec
-from pytest_tower.environments.state import VERIFIED, EnvState, env_lock
+from pytest_tower.environments.procs import Monitor, interrupts_raise
+from pytest_tower.environments.state import ROLLED_BACK, VERIFIED, EnvState, env_lock
 
 
 class Environment:
@@ -36,7 +36,30 @@ class Environment:
         raise NotImplementedError
 
     def rollback(self, reason: str) -> RollbackResult:
-        raise NotImplementedError
+        """Back to the last verified release. The frame every strategy shares: the lock,
+        on_failure = "keep", no earlier release, the failed one's status and the timing;
+        the strategy's `_roll_back` does the switch."""
+        with self.lock(), interrupts_raise():
+            began = time.monotonic()
+            data = self.state.load()
+            current = self.state.entry(data.get("current"), data)
+            if current is None:
+                raise RollbackError(f"{self.name}: nothing is deployed, nothing to roll back")
+            if self.options["on_failure"] == "keep":
+                self.state.set_status(current["release"], current["status"],
+                                      kept=self.mask(reason))
+                return RollbackResult(self.name, current["release"], None, 0.0,
+                                      self.mask(reason))
+            target = self.state.entry(data.get("verified"), data)
+            if target is None or target["release"] == current["release"]:
+                raise self._cannot_roll_back(current, reason,
+                                             "there is no earlier verified release")
+            confirmed = self._roll_back(current, target, reason)
+            self.state.set_status(current["release"], ROLLED_BACK, reason=self.mask(reason))
+            self.rollback_seconds = elapsed(began)
+            return RollbackResult(self.name, current["release"], target["release"],
+                                  round(self.rollback_seconds, 3), self.mask(reason),
+                                  confirmed=confirmed)
 
     def stop(self) -> None:
         self._unwatch()
@@ -52,22 +75,6 @@ class Environment:
         if entry is None or not self._serving(entry):
             return None
         return self._deployment(entry)
-
-    def _rollback_plan(self, reason: str
-                       ) -> RollbackResult | tuple[dict[str, Any], dict[str, Any] | None]:
-        """The start every rollback shares: what serves now, and the verified release.
-
-        Under on_failure = "keep" the failed release stays, and the result says so.
-        Called under the lock.
-        """
-        data = self.state.load()
-        current = self.state.entry(data.get("current"), data)
-        if current is None:
-            raise RollbackError(f"{self.name}: nothing is deployed, nothing to roll back")
-        if self.options["on_failure"] == "keep":
-            self.state.set_status(current["release"], current["status"], kept=reason)
-            return RollbackResult(self.name, current["release"], None, 0.0, reason)
-        return current, self.state.entry(data.get("verified"), data)
 
     def mark_verified(self) -> None:
         """Record the current release as verified, once it shows that it still serves.
@@ -97,6 +104,26 @@ class Environment:
                    if k != "deploy"}}
 
     # -- shared parts -------------------------------------------------------
+    def _roll_back(self, current: dict[str, Any], target: dict[str, Any], reason: str) -> bool:
+        """Make `target` serve instead of `current` (under the lock); True when the switch
+        is confirmed. Raise `_cannot_roll_back(...)` when it cannot be done."""
+        raise NotImplementedError
+
+    def _cannot_roll_back(self, current: dict[str, Any], reason: str, problem: str,
+                          target: dict[str, Any] | None = None) -> RollbackError:
+        to = f" to {target['release']}" if target is not None else ""
+        return RollbackError(self.mask(
+            f"{self.name} could not roll back from {current['release']}{to} ({reason}): "
+            f"{problem.rstrip('. ')}. {self._still_serving(current)}"))
+
+    def _still_serving(self, current: dict[str, Any]) -> str:
+        """What is known to serve after a failed rollback (said in its error)."""
+        return f"{current['release']} may STILL BE SERVING."
+
+    def mask(self, text: str) -> str:
+        """Text for messages and state (a strategy with secrets hides them)."""
+        return text
+
     def _serving(self, entry: dict[str, Any]) -> bool:
         return True
 

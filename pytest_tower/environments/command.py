@@ -14,34 +14,22 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from pytest_tower.core.env_spec import EnvironmentSpec
 from pytest_tower.core.model import ToolError
 from pytest_tower.core.runner import run_tool, tail
+from pytest_tower.core.secrets import SECRET, mask
 from pytest_tower.environments.base import Environment, artifact_facts, elapsed
 from pytest_tower.environments.model import (
     DeployError,
     Deployment,
     EnvError,
-    RollbackError,
-    RollbackResult,
 )
 from pytest_tower.environments.procs import fetch, free_port, interrupts_raise, probe, wait_healthy
-from pytest_tower.environments.spec import EnvironmentSpec
-from pytest_tower.environments.state import DEPLOYED, FAILED, ROLLED_BACK, now
-
-MASK = "***"
-_SECRET = re.compile(r"\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-def mask(text: str, secrets: Iterable[str]) -> str:
-    """Replace every secret value in text by ***, longest first."""
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    return text
+from pytest_tower.environments.state import DEPLOYED, FAILED, now
 
 
 class _StepFailed(Exception):
@@ -112,32 +100,14 @@ class CommandEnvironment(Environment):
         return f"{self.name} is back on the verified release {target['release']}."
 
     # -- rollback -----------------------------------------------------------
-    def rollback(self, reason: str) -> RollbackResult:
-        with self.lock(), interrupts_raise():
-            began = time.monotonic()
-            plan = self._rollback_plan(reason)
-            if isinstance(plan, RollbackResult):
-                return plan
-            current, target = plan
-            problem = ""
-            if target is None or target["release"] == current["release"]:
-                problem = "there is no earlier verified release"
-            elif not self.options["rollback"]:
-                problem = "no rollback command is configured"
-            if target is not None and not problem:
-                try:
-                    self._roll_to(target, current["release"], Path(current["log_path"]))
-                except (_StepFailed, EnvError) as exc:
-                    problem = str(exc)
-            if problem or target is None:
-                raise RollbackError(self.mask(
-                    f"{self.name} could not roll back from {current['release']} ({reason}): "
-                    f"{problem}. {current['release']} may STILL BE SERVING."))
-            self.state.set_status(current["release"], ROLLED_BACK, reason=self.mask(reason))
-            self.rollback_seconds = elapsed(began)
-            return RollbackResult(self.name, current["release"], target["release"],
-                                  round(self.rollback_seconds, 3), self.mask(reason),
-                                  confirmed=bool(self.options["release_check"]))
+    def _roll_back(self, current: dict[str, Any], target: dict[str, Any], reason: str) -> bool:
+        if not self.options["rollback"]:
+            raise self._cannot_roll_back(current, reason, "no rollback command is configured")
+        try:
+            self._roll_to(target, current["release"], Path(current["log_path"]))
+        except (_StepFailed, EnvError) as exc:
+            raise self._cannot_roll_back(current, reason, str(exc)) from None
+        return bool(self.options["release_check"])
 
     def _roll_to(self, target: dict[str, Any], failed: str, log: Path) -> None:
         self._values.update({"{previous_release}": target["release"], "{release}": failed,
@@ -272,7 +242,7 @@ class CommandEnvironment(Environment):
             self._secrets.add(value)
             return value
 
-        text = _SECRET.sub(secret, text)
+        text = SECRET.sub(secret, text)
         for key, value in {**self._values, **(extra or {})}.items():
             text = text.replace(key, value)
         return text

@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_tower.core.conditions import FAIL
 from pytest_tower.core.config import CheckSpec, Pipeline
+from pytest_tower.core.env_config import BUILD_TOOL, ENV_STAGE, EnvEntry
 from pytest_tower.core.fs import write_json_atomic
 from pytest_tower.core.names import check_key
 from pytest_tower.core.outcome import PASSED, Outcome
-from pytest_tower.environments.config import BUILD_TOOL, ENV_STAGE, EnvEntry
 from pytest_tower.environments.model import UNCONFIRMED
 
 if TYPE_CHECKING:

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pytest_tower.core.env_config import ENV_STAGE
 from pytest_tower.core.outcome import BLOCKED, ERROR
-from pytest_tower.environments.config import ENV_STAGE
 from pytest_tower.environments.deployments import (
     DEPLOYED,
     WAIT_MARGIN,

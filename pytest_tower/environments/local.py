@@ -19,11 +19,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pytest_tower.core.env_spec import EnvironmentSpec
 from pytest_tower.core.model import ToolError
 from pytest_tower.core.runner import find_executable
 from pytest_tower.environments.base import Environment, artifact_facts, elapsed
 from pytest_tower.environments.install import install_release, resolve_command
-from pytest_tower.environments.model import DeployError, Deployment, RollbackError, RollbackResult
+from pytest_tower.environments.model import DeployError, Deployment
 from pytest_tower.environments.procs import (
     alive,
     count_errors,
@@ -36,8 +37,7 @@ from pytest_tower.environments.procs import (
     stop_group,
     wait_healthy,
 )
-from pytest_tower.environments.spec import EnvironmentSpec
-from pytest_tower.environments.state import DEPLOYED, FAILED, ROLLED_BACK, now
+from pytest_tower.environments.state import DEPLOYED, FAILED, now
 
 INSTALL_TIMEOUT = 300.0
 
@@ -170,34 +170,20 @@ class LocalEnvironment(Environment):
                 f"at {verified['url']}.")
 
     # -- rollback -----------------------------------------------------------
-    def rollback(self, reason: str) -> RollbackResult:
-        with self.lock(), interrupts_raise():
-            began = time.monotonic()
-            plan = self._rollback_plan(reason)
-            if isinstance(plan, RollbackResult):
-                return plan
-            current, target = plan
-            if target is None or target["release"] == current["release"]:
-                raise RollbackError(
-                    f"{self.name} cannot roll back from {current['release']} ({reason}): "
-                    "there is no earlier verified release. "
-                    f"{current['release']} is STILL SERVING at {current['url']}.")
-            try:
-                self._launch(target)
-            except (_Unhealthy, ToolError, OSError) as exc:
-                self._forget(target)
-                raise RollbackError(
-                    f"{self.name} could not roll back from {current['release']} to "
-                    f"{target['release']} ({reason}): {exc}\nThe failed release "
-                    f"{current['release']} is STILL SERVING at {current['url']}.") from None
-            self.state.set_status(current["release"], ROLLED_BACK, reason=reason)
-            self.state.set_current(target["release"], pid=target["pid"], port=target["port"],
-                                   url=target["url"])
-            self._halt(current)
-            self.rollback_seconds = elapsed(began)
-            self._watch()
-            return RollbackResult(self.name, current["release"], target["release"],
-                                  round(self.rollback_seconds, 3), reason, confirmed=True)
+    def _roll_back(self, current: dict[str, Any], target: dict[str, Any], reason: str) -> bool:
+        try:
+            self._launch(target)
+        except (_Unhealthy, ToolError, OSError) as exc:
+            self._forget(target)
+            raise self._cannot_roll_back(current, reason, str(exc), target) from None
+        self.state.set_current(target["release"], pid=target["pid"], port=target["port"],
+                               url=target["url"])
+        self._halt(current)
+        self._watch()
+        return True
+
+    def _still_serving(self, current: dict[str, Any]) -> str:
+        return f"The failed release {current['release']} is STILL SERVING at {current['url']}."
 
     # -- processes ----------------------------------------------------------
     def stop(self) -> None:

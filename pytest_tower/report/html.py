@@ -14,14 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from pytest_tower.core.fs import OUTPUT_MARKER, write_text_atomic
-from pytest_tower.core.units import format_value
 from pytest_tower.history.store import DURATION, resolve_series, series_values
 from pytest_tower.report.annotations import CheckTypes, known_types
+from pytest_tower.report.text import condition_mark, finding_what, finding_where, measured_text
 
 LAST_RUNS = 30
 W, H, PAD = 320, 120, 14  # chart size in SVG units
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 MAX_FINDINGS = 50
+MARK_CLASS = {"ok": "c-ok", "FAIL": "c-fail", "warn": "c-warn"}  # new, ERROR: c-none
 
 CSS = """
 :root{--ok:#1a7f37;--bad:#cf222e;--err:#9a6700;--muted:#59636e;--line:#d1d9e0}
@@ -139,24 +140,15 @@ def _checks(checks: Sequence[Mapping[str, Any]]) -> str:
     if not rows:
         return '<h2>Checks</h2><p id="checks" class="muted">No checks in this report.</p>'
     return ('<h2>Checks</h2><table id="checks"><thead><tr><th>Stage</th><th>Check</th>'
-            "<th>Verdict</th><th>Conditions: measured vs threshold</th><th>Tool</th>"
+            "<th>Verdict</th><th>Conditions</th><th>Tool</th>"
             f"<th>Time</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
 def _condition(cond: Mapping[str, Any]) -> str:
-    passed, unit = cond.get("passed"), cond.get("unit") or ""
-    cls = ("c-none" if passed is None else "c-ok" if passed
-           else "c-warn" if cond.get("level") == "warn" else "c-fail")
-    threshold = cond.get("threshold")
-    wanted = (f"{cond.get('op', '')} {format_value(threshold, unit)}" if _num(threshold)
-              else "no threshold yet")
-    extra = " (warning only)" if cond.get("level") == "warn" else ""
-    if "baseline" in cond:
-        extra += (" · no baseline yet" if cond["baseline"] is None
-                  else f" · baseline {format_value(cond['baseline'], unit)}")
-    return (f'<li class="{cls}"><code>{esc(cond.get("expr"))}</code> measured '
-            f"<b>{esc(format_value(cond.get('actual'), unit))}</b> vs {esc(wanted)}"
-            f'<span class="muted">{esc(extra)}</span></li>')
+    """report/text.py's wording; the mark also picks the symbol (CSS)."""
+    mark = condition_mark(cond)
+    return (f'<li class="{MARK_CLASS.get(mark, "c-none")}"><code>{esc(cond.get("expr"))}</code> '
+            f"{esc(mark)} ({esc(measured_text(cond))})</li>")
 
 
 def _findings(check: Mapping[str, Any]) -> str:
@@ -165,10 +157,7 @@ def _findings(check: Mapping[str, Any]) -> str:
         return ""
     items = []
     for f in findings[:MAX_FINDINGS]:
-        where = ":".join(str(x) for x in (f.get("path"), f.get("line"), f.get("col"))
-                         if x not in (None, ""))
-        items.append(f"<li><code>{esc(where)}</code> {esc(f.get('code'))} "
-                     f"{esc(f.get('severity'))} {esc(f.get('message'))}</li>")
+        items.append(f"<li><code>{esc(finding_where(f))}</code> {esc(finding_what(f))}</li>")
     more = (f"<li>… and {len(findings) - MAX_FINDINGS} more</li>"
             if len(findings) > MAX_FINDINGS else "")
     noun = "finding" if len(findings) == 1 else "findings"

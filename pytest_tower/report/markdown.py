@@ -14,10 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from pytest_tower.core.fs import OUTPUT_MARKER, write_text_atomic
-from pytest_tower.core.units import format_value
+from pytest_tower.report.text import condition_mark, finding_what, finding_where, measured_text
 
 # Plain symbols with no emoji presentation (skipped: an en dash), the same everywhere.
 SYMBOL = {"passed": "✓", "failed": "✗", "error": "!", "blocked": "⊘", "skipped": "\u2013"}
+MARK_SYMBOL = {"ok": SYMBOL["passed"], "FAIL": SYMBOL["failed"], "warn": "!", "new": "?",
+               "ERROR": SYMBOL["error"]}
+"""A symbol for each of report/text.py's condition marks."""
 MAX_FINDINGS = 20
 
 
@@ -38,7 +41,7 @@ def render_markdown(report: Mapping[str, Any], base: Path | None = None) -> str:
         lines += [f"**Configuration error:** {cell(report['error'])}", ""]
     checks = report.get("checks") or []
     if checks:
-        lines += ["| Stage | Check | Verdict | Conditions (measured vs threshold) | Tool | Time |",
+        lines += ["| Stage | Check | Verdict | Conditions | Tool | Time |",
                   "| --- | --- | --- | --- | --- | ---: |"]
         lines += [_row(c) for c in checks]
         lines.append("")
@@ -75,21 +78,10 @@ def code(text: Any) -> str:
 
 
 def describe(condition: Mapping[str, Any]) -> str:
-    """`✓ violations == 0: measured 2 vs == 0` (warn-level ones say so)."""
-    passed = condition.get("passed")
-    mark = "?" if passed is None else SYMBOL["passed"] if passed else SYMBOL["failed"]
-    unit = condition.get("unit") or ""
-    measured = format_value(condition.get("actual"), unit)
-    threshold = condition.get("threshold")
-    wanted = (f"{condition.get('op', '')} {format_value(threshold, unit)}"
-              if isinstance(threshold, (int, float)) else "no threshold yet")
-    text = f"{mark} {code(condition.get('expr', '?'))}: measured {measured} vs {wanted}"
-    if "baseline" in condition:
-        text += (" (no baseline yet)" if condition["baseline"] is None
-                 else f" (baseline {format_value(condition['baseline'], unit)})")
-    if condition.get("level") == "warn":
-        text += " *(warning only)*"
-    return text
+    """`✗ FAIL `violations == 0` (measured 2)`: report/text.py's wording, with a symbol."""
+    mark = condition_mark(condition)
+    return (f"{MARK_SYMBOL.get(mark, '?')} {mark} {code(condition.get('expr', '?'))} "
+            f"({cell(measured_text(condition))})")
 
 
 def _row(c: Mapping[str, Any]) -> str:
@@ -112,11 +104,9 @@ def _details(checks: list[Mapping[str, Any]]) -> list[str]:
         out += [f"<details><summary><b>{cell(c.get('stage'))}::{cell(c.get('check'))}</b> "
                 f"{cell(c.get('verdict'))}: {cell(c.get('message') or '')}</summary>", ""]
         for f in findings[:MAX_FINDINGS]:
-            where = ":".join(str(x) for x in (f.get("path"), f.get("line"), f.get("col"))
-                             if x not in (None, ""))
-            parts = [code(where) if where else "", cell(f.get("code", "")),
-                     cell(f.get("severity", "")), cell(f.get("message", ""))]
-            out.append("- " + " ".join(p for p in parts if p))
+            where, what = finding_where(f), finding_what(f)
+            out.append("- " + " ".join(p for p in (code(where) if where else "", cell(what))
+                                       if p))
         if len(findings) > MAX_FINDINGS:
             out.append(f"- … and {len(findings) - MAX_FINDINGS} more (see the JSON report)")
         out += ["", "</details>", ""]

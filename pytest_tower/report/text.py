@@ -1,8 +1,10 @@
 """Conditions and findings as text: one renderer for every place that shows them.
 
-The terminal summary and a failed check's explanation (run/items.py) use
-these; Markdown and HTML wrap the same `finding_where` in their own markup.
-Works on the report dict's condition and finding entries, never on a session.
+The terminal summary, a failed check's explanation (run/items.py), the
+Markdown summary and the HTML page all word a condition through
+`condition_mark` + `core.conditions.measured_text` and a finding through
+`finding_where`/`finding_what`; Markdown and HTML only add their markup and
+escaping. Works on the report dict's entries, never on a session.
 """
 
 from __future__ import annotations
@@ -10,27 +12,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pytest_tower.core.conditions import FAIL
-from pytest_tower.core.units import format_value
+from pytest_tower.core.conditions import FAIL, measured_text
+
+__all__ = ["condition_line", "condition_mark", "finding_line", "finding_what",
+           "finding_where", "measured_text"]
+
+
+def condition_mark(result: Mapping[str, Any]) -> str:
+    """ok, FAIL, warn (a warn-level condition not met), new (no baseline yet: not judged
+    this once) or ERROR (not judged: no value, or a baseline that cannot be used)."""
+    passed = result.get("passed")
+    if passed is None:
+        return ("new" if "baseline" in result and result.get("actual") is not None
+                and not result.get("note") else "ERROR")
+    if passed:
+        return "ok"
+    return "FAIL" if result.get("level", FAIL) == FAIL else "warn"
 
 
 def condition_line(result: Mapping[str, Any]) -> str:
-    """A condition as the terminal shows it: mark, expression, measured value."""
-    if result["passed"] is None:
-        mark = ("new" if "baseline" in result and result["actual"] is not None
-                and not result.get("note") else "ERROR")  # a note: a baseline not usable
-    elif result["passed"]:
-        mark = "ok"
-    else:
-        mark = "FAIL" if result["level"] == FAIL else "warn"
-    measured = format_value(result["actual"], result["unit"])
-    text = f"{mark:>5}  {result['expr']}  (measured {measured}"
-    if "baseline" in result:
-        if result["baseline"] is None:
-            return text + (", no usable baseline)" if result.get("note") else ", no baseline yet)")
-        text += (f", baseline {format_value(result['baseline'], result['unit'])}"
-                 f" -> threshold {format_value(result['threshold'], result['unit'])}")
-    return text + ")"
+    """A condition as the terminal shows it: mark, expression, what was measured."""
+    return f"{condition_mark(result):>5}  {result.get('expr')}  ({measured_text(result)})"
 
 
 def finding_where(finding: Mapping[str, Any]) -> str:
@@ -39,8 +41,12 @@ def finding_where(finding: Mapping[str, Any]) -> str:
                     if finding.get(k) not in (None, ""))
 
 
+def finding_what(finding: Mapping[str, Any]) -> str:
+    """`code severity message`, leaving out the parts a finding does not have."""
+    parts = [finding.get(k) for k in ("code", "severity", "message")]
+    return " ".join(str(p) for p in parts if p not in (None, ""))
+
+
 def finding_line(finding: Mapping[str, Any]) -> str:
     """`path:line:col code severity message`, as a failed check lists its findings."""
-    parts = [finding_where(finding), finding.get("code", ""), finding.get("severity", ""),
-             finding.get("message", "")]
-    return " ".join(str(p) for p in parts if p)
+    return " ".join(p for p in (finding_where(finding), finding_what(finding)) if p)

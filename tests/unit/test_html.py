@@ -61,8 +61,13 @@ def test_only_the_last_runs_are_drawn() -> None:
 
 def test_conditions_show_measured_against_threshold() -> None:
     page = render_html(REPORT, [])
-    assert ('<li class="c-ok"><code>violations &lt;= 3</code> measured <b>0</b> vs &lt;= 3'
-            in page)
+    assert '<li class="c-ok"><code>violations &lt;= 3</code> ok (measured 0)</li>' in page
+    failed = {**REPORT["checks"][0]["conditions"][0], "expr": "p95 <= baseline",
+              "unit": "ms", "actual": 120.0, "threshold": 100.0, "baseline": 100.0,
+              "passed": False}
+    report = REPORT | {"checks": [REPORT["checks"][0] | {"conditions": [failed]}]}
+    assert ('<li class="c-fail"><code>p95 &lt;= baseline</code> FAIL (measured 120ms, '
+            "baseline 100ms -&gt; threshold 100ms)</li>") in render_html(report, [])
     assert "No history yet" in page and "No deployments in this run." in page
 
 

@@ -37,7 +37,7 @@ def test_a_real_failing_run(pytester) -> None:
     text = render_markdown(real_report(pytester, RUFF_ONLY))
     assert text.startswith("## ✗ TOWER GATE FAILED: 1 of 1 checks failed")
     (row,) = table_rows(text)
-    assert row.startswith("| lint | ruff | ✗ failed | ✗ `violations == 0`: measured 1 vs == 0 |")
+    assert row.startswith("| lint | ruff | ✗ failed | ✗ FAIL `violations == 0` (measured 1) |")
     assert "- `src/app.py:1:8` F401 `os` imported but unused" in text
     assert "<details>" in text
 
@@ -47,26 +47,46 @@ def test_a_passing_run_has_no_details() -> None:
     assert text.startswith("## ✓ TOWER GATE PASSED")
     assert "commit `0123456789ab`" in text
     assert table_rows(text) == [
-        "| lint | ruff | ✓ passed | ✓ `violations == 0`: measured 0 vs == 0 | ruff 0.17.6 "
+        "| lint | ruff | ✓ passed | ✓ ok `violations == 0` (measured 0) | ruff 0.17.6 "
         "| 0.25s |"]
     assert "<details>" not in text
 
 
+CONDITIONS = [
+    {"expr": "coverage >= 90%", "op": ">=", "threshold": 90.0, "unit": "%", "actual": 87.5,
+     "passed": False, "level": "fail"},
+    {"expr": "low == 0", "op": "==", "threshold": 0.0, "unit": "", "actual": 2,
+     "passed": False, "level": "warn"},
+    {"expr": "p95 <= baseline * 1.1", "op": "<=", "threshold": None, "unit": "ms",
+     "actual": 120.0, "passed": None, "level": "fail", "baseline": None},
+    {"expr": "p99 <= baseline * 1.1", "op": "<=", "threshold": 110.0, "unit": "ms",
+     "actual": 120.0, "passed": False, "level": "fail", "baseline": 100.0},
+    {"expr": "tests >= 1", "op": ">=", "threshold": 1.0, "unit": "", "actual": None,
+     "passed": None, "level": "fail"},
+]
+
+
 def test_units_warnings_and_baselines_are_spelled_out() -> None:
-    conds = [
-        {"expr": "coverage >= 90%", "op": ">=", "threshold": 90.0, "unit": "%", "actual": 87.5,
-         "passed": False, "level": "fail"},
-        {"expr": "low == 0", "op": "==", "threshold": 0.0, "unit": "", "actual": 2,
-         "passed": False, "level": "warn"},
-        {"expr": "p95 <= baseline * 1.1", "op": "<=", "threshold": None, "unit": "ms",
-         "actual": 120.0, "passed": None, "level": "fail", "baseline": None},
+    (row,) = table_rows(render_markdown(report(check(conditions=CONDITIONS, verdict="error"))))
+    assert row.split(" | ")[3].split("<br>") == [
+        "✗ FAIL `coverage >= 90%` (measured 87.5%)",
+        "! warn `low == 0` (measured 2)",
+        "? new `p95 <= baseline * 1.1` (measured 120ms, no baseline yet)",
+        "✗ FAIL `p99 <= baseline * 1.1` (measured 120ms, baseline 100ms -&gt; threshold 110ms)",
+        "! ERROR `tests >= 1` (measured no value)",
     ]
-    (row,) = table_rows(render_markdown(report(check(conditions=conds, verdict="error"))))
-    cell = row.split(" | ")[3]
-    assert "✗ `coverage >= 90%`: measured 87.5% vs >= 90%" in cell
-    assert "measured 2 vs == 0 *(warning only)*" in cell
-    assert "? `p95 <= baseline * 1.1`: measured 120ms vs no threshold yet (no baseline yet)" in cell
     assert row.split(" | ")[2] == "! error"
+
+
+def test_conditions_are_worded_as_the_terminal_words_them() -> None:
+    """One wording (report/text.py): the Markdown cell is the terminal line, marked up."""
+    from pytest_tower.report.text import condition_line
+
+    (row,) = table_rows(render_markdown(report(check(conditions=CONDITIONS))))
+    for shown, condition in zip(row.split(" | ")[3].split("<br>"), CONDITIONS, strict=True):
+        mark, expr, measured = condition_line(condition).strip().split("  ")
+        assert shown.split(" ", 1)[1] == (f"{mark} `{expr}` "
+                                          f"{measured.replace('>', '&gt;')}")
 
 
 def test_tool_text_cannot_break_the_table_or_inject_markup() -> None:

@@ -1,5 +1,8 @@
 """`[environments.*]` in gates.toml: deploy targets, and the needs they imply.
 
+Pure config reading (core/config.py reads these tables); deploying them is
+environments/ (deployments, strategies, procs, state).
+
 A check with `environment = "staging"` tests a deployment of the wheel that
 the pipeline's `package` check built, so it implicitly needs that check. An
 environment that only deploys with --tower-promote (`promote = true`;
@@ -19,11 +22,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pytest_tower.core.env_spec import EnvConfigError, EnvironmentSpec, parse_environment
 from pytest_tower.core.model import CheckContext, CheckType, Measurement, MetricSpec, ToolError
 
 if TYPE_CHECKING:  # core/config imports this module
     from pytest_tower.core.config import CheckSpec, Pipeline
-    from pytest_tower.environments.spec import EnvironmentSpec
 
 ENV_STAGE = "environments"
 BUILD_TOOL = "package"
@@ -60,8 +63,6 @@ class EnvEntry:
 
 def read_environments(table: Any, error: Callable[..., Exception]) -> dict[str, EnvEntry]:
     """Validate `[environments.NAME]` tables; `error(problem, table, key, **kw)` raises."""
-    from pytest_tower.environments.spec import EnvConfigError, parse_environment
-
     if not isinstance(table, dict) or not all(isinstance(v, dict) for v in table.values()):
         raise error("must hold one table per environment", ENV_STAGE,
                     expected='[environments.staging] with strategy = "local"')
