@@ -37,15 +37,18 @@ def median_seconds(argv: list[str], cwd: Path, runs: int) -> float:
     return statistics.median(times)
 
 
-def interleaved(a: list[str], b: list[str], cwd: Path, runs: int) -> tuple[float, float]:
-    """Median of each command, alternating runs so drift hits both alike."""
+def interleaved(a: list[str], b: list[str], cwd: Path, runs: int,
+                b_cwd: Path | None = None) -> tuple[float, float]:
+    """Median of each command, alternating runs so drift hits both alike (b runs in
+    `b_cwd` when given)."""
     ta, tb = [], []
-    for argv in (a, b):
-        subprocess.run(argv, cwd=cwd, capture_output=True, check=False)
+    pairs = ((a, cwd, ta), (b, b_cwd or cwd, tb))
+    for argv, folder, _ in pairs:
+        subprocess.run(argv, cwd=folder, capture_output=True, check=False)
     for _ in range(runs):
-        for argv, out in ((a, ta), (b, tb)):
+        for argv, folder, out in pairs:
             started = time.perf_counter()
-            subprocess.run(argv, cwd=cwd, capture_output=True, check=False)
+            subprocess.run(argv, cwd=folder, capture_output=True, check=False)
             out.append(time.perf_counter() - started)
     return statistics.median(ta), statistics.median(tb)
 
@@ -79,18 +82,40 @@ def collection_overhead(runs: int) -> None:
 
 def lint_overhead(runs: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        gates = Path(tmp) / "gates.toml"
+        # Run from the gates' own folder: a gates.toml outside pytest's rootdir is not
+        # what a project does (and the gate must really run ruff to be measured).
+        folder = Path(tmp)
+        gates = folder / "gates.toml"
         paths = ", ".join(f'"{REPO / p}"' for p in LINT_PATHS)
         gates.write_text(f"[lint.ruff]\npaths = [{paths}]\n")
-        gate = [PY, "-m", "pytest", "--tower", f"--tower-config={gates}", "-q",
-                "-p", "no:cacheprovider", "-p", "no:xdist"]
+        gate = [PY, "-m", "pytest", "--tower", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"]
+        shown = subprocess.run(gate, cwd=folder, capture_output=True, text=True, check=False)
+        verdict = [line for line in shown.stdout.splitlines() if "TOWER GATE" in line]
+        print(f"lint gate measured: {verdict[-1].strip(' =') if verdict else shown.stdout[-300:]}")
+        print(f"   ruff processes per gate: {ruff_calls(folder, paths)}")
         by_hand = [RUFF, "check", "--output-format", "json", *LINT_PATHS]
-        t_gate, t_hand = interleaved(gate, by_hand, REPO, runs)
+        t_gate, t_hand = interleaved(gate, by_hand, folder, runs, b_cwd=REPO)
         print(f"lint this repo: gate {t_gate * 1000:.0f} ms, ruff by hand {t_hand * 1000:.0f} ms, "
               f"ratio {t_gate / t_hand:.2f}, overhead {(t_gate - t_hand) * 1000:.0f} ms")
         bare = median_seconds([PY, "-m", "pytest", "--co", "-q", "-p", "no:cacheprovider",
-                               "-p", "no:xdist", "-p", "no:tower", str(gates)], REPO, runs)
+                               "-p", "no:xdist", "-p", "no:tower", str(gates)], folder, runs)
         print(f"   of which a bare pytest start-up is {bare * 1000:.0f} ms")
+
+
+def ruff_calls(folder: Path, paths: str) -> int:
+    """How many ruff processes one lint gate starts (the real ruff behind a logging
+    wrapper; a separate run, not a timed one)."""
+    log = folder / "ruff-calls.log"
+    wrapper = folder / "ruff-logged"
+    wrapper.write_text(f'#!/bin/sh\necho "$*" >> "{log}"\nexec "{RUFF}" "$@"\n')
+    wrapper.chmod(0o755)
+    counted = folder / "counted"
+    counted.mkdir()
+    (counted / "gates.toml").write_text(f'[lint.ruff]\npaths = [{paths}]\n'
+                                        f'executable = "{wrapper}"\n')
+    subprocess.run([PY, "-m", "pytest", "--tower", "-q", "-p", "no:cacheprovider",
+                    "-p", "no:xdist"], cwd=counted, capture_output=True, check=False)
+    return len(log.read_text().splitlines()) if log.exists() else 0
 
 
 def main() -> None:

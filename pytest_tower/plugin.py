@@ -13,6 +13,8 @@ import pytest
 if TYPE_CHECKING:
     from collections.abc import Generator
 
+    from pytest_tower.run.stubs import Targets
+
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     from pytest_tower import hookspecs
@@ -82,6 +84,35 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="print the last run and a metric's trend from the history, then exit "
         "(e.g. violations, lint::ruff:violations, duration)",
     )
+    group.addoption(
+        "--tower-shard",
+        metavar="K/N",
+        default=None,
+        help="run shard K of N: the test stages run only their share of the tests, other "
+        "checks run in one shard; 'auto' reads $CI_NODE_INDEX/$CI_NODE_TOTAL (GitLab) or "
+        "$TOWER_SHARD=K/N (a GitHub Actions matrix). Merge the shards with --tower-merge",
+    )
+    group.addoption(
+        "--tower-merge",
+        nargs="+",
+        metavar="DIR_OR_REPORT",
+        default=None,
+        help="merge the reports (and data) of shards or of jobs split by stage into one "
+        "verdict and every output; runs no gate",
+    )
+    group.addoption(
+        "--tower-durations",
+        metavar="PATH",
+        default=None,
+        help="per-test durations that balance the shards (default .tower/durations.json, "
+        "relative to gates.toml; commit it so every shard reads the same)",
+    )
+    group.addoption(
+        "--tower-store-durations",
+        action="store_true",
+        default=False,
+        help="write the test stages' per-test durations to the durations file",
+    )
     parser.addini("tower_config", "the gates file, relative to the ini file", default=None)
 
 
@@ -116,25 +147,25 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
     except SystemExit as exc:  # sys.exit(0) at conftest import must not end the gate with 0
         message = (f"conftest.py could not be loaded: it called sys.exit({exc.code!r}) while "
                    "being imported; no gate ran")
-        if targets is not None and targets.report is not None:
-            import contextlib
-
-            from pytest_tower.report.json_report import write_config_error
-
-            with contextlib.suppress(OSError):
-                write_config_error(targets.report, message, summary="conftest error")
+        _report_error(targets, message, "conftest error")
         raise pytest.UsageError(f"pytest-tower: {message}") from None
     except Exception as exc:
-        if targets is not None and targets.report is not None:
-            import contextlib
-
-            from pytest_tower.report.json_report import write_config_error
-
-            cause = getattr(exc, "cause", exc)
-            with contextlib.suppress(OSError):
-                write_config_error(targets.report, "conftest.py could not be loaded: "
-                                   f"{type(cause).__name__}: {cause}", summary="conftest error")
+        cause = getattr(exc, "cause", exc)
+        _report_error(targets, "conftest.py could not be loaded: "
+                      f"{type(cause).__name__}: {cause}", "conftest error")
         raise
+
+
+def _report_error(targets: Targets | None, message: str, summary: str) -> None:
+    """Best effort: this run's JSON report says why no gate ran (the caller raises)."""
+    if targets is None or targets.report is None:
+        return
+    import contextlib
+
+    from pytest_tower.report.json_report import write_config_error
+
+    with contextlib.suppress(OSError):
+        write_config_error(targets.report, message, summary=summary)
 
 
 def _early_exit(ns: object) -> bool:
@@ -151,20 +182,17 @@ def _early_exit(ns: object) -> bool:
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> int | None:
     """--tower: selection from the command line only. --tower-show: history, runs nothing."""
+    if config.getoption("tower_merge", None):
+        from pytest_tower.run.merge import merge_main
+
+        return merge_main(config)
     metric = config.getoption("tower_show")
     if metric is not None and config.getoption("tower"):
         message = ("--tower-show prints the history and runs no gate; run it on its own "
                    "(`pytest --tower-show`), and the gate as a separate `pytest --tower` step")
         from pytest_tower.run.start import TARGETS_KEY
 
-        targets = config.stash.get(TARGETS_KEY, None)
-        if targets is not None and targets.report is not None:
-            import contextlib
-
-            from pytest_tower.report.json_report import write_config_error
-
-            with contextlib.suppress(OSError):
-                write_config_error(targets.report, message, summary="usage error")
+        _report_error(config.stash.get(TARGETS_KEY, None), message, "usage error")
         raise pytest.UsageError(f"pytest-tower: {message}")
     if metric is None:
         if config.getoption("tower") and not hasattr(config, "workerinput"):
@@ -189,7 +217,8 @@ def pytest_cmdline_main_tower_exit(config: pytest.Config) -> Generator[None, obj
     """
     result = yield
     if (not config.getoption("tower") or hasattr(config, "workerinput")
-            or config.getoption("help", False) or result not in (0, pytest.ExitCode.OK)):
+            or config.getoption("help", False) or result not in (0, pytest.ExitCode.OK)
+            or config.getoption("tower_merge", None)):  # the merge sets its own status
         return result
     from pytest_tower.run.session import TOWER_KEY
 

@@ -69,6 +69,42 @@ def find_executable(name: str, cwd: Path) -> str | None:
     return shutil.which(name)
 
 
+class ToolGroup:
+    """Tools run at once from worker threads (`ctx.run(..., group=group)`).
+
+    Leaving the `with` block stops every one still running: when the caller
+    stops waiting for them (an interrupt, an error found in another answer), no
+    worker thread is left waiting on a tool that nobody will read, and no tool
+    outlives the check.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: set[subprocess.Popen[bytes]] = set()
+        self._closed = False
+
+    def __enter__(self) -> ToolGroup:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._closed = True
+            left = list(self._running)
+        for proc in left:
+            kill_group(proc.pid)
+
+    def _started(self, proc: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            if not self._closed:
+                self._running.add(proc)
+                return
+        kill_group(proc.pid)  # started after the group was left: stopped at once
+
+    def _ended(self, proc: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._running.discard(proc)
+
+
 def run_tool(
     argv: Sequence[str],
     *,
@@ -77,6 +113,7 @@ def run_tool(
     ok_codes: Sequence[int] = (0,),
     tool: str = "",
     fix: str = "",
+    group: ToolGroup | None = None,
     timeout_label: str = "",
     env: Mapping[str, str | None] | None = None,
     on_line: Callable[[str], None] | None = None,
@@ -114,18 +151,24 @@ def run_tool(
     except OSError as exc:
         raise ToolError(f"{tool} could not be started: {exc}", command=argv,
                         fix=fix or f"reinstall {tool}") from None
-    if on_line is None:
-        try:
-            out, err = proc.communicate(timeout=timeout)
-            timed_out = False
-        except subprocess.TimeoutExpired:
-            out, err = _kill(proc)
-            timed_out = True
-        except BaseException:
-            _kill(proc)
-            raise
-    else:
-        out, err, timed_out = _communicate_lines(proc, timeout, on_line)
+    if group is not None:
+        group._started(proc)
+    try:
+        if on_line is None:
+            try:
+                out, err = proc.communicate(timeout=timeout)
+                timed_out = False
+            except subprocess.TimeoutExpired:
+                out, err = _kill(proc)
+                timed_out = True
+            except BaseException:
+                _kill(proc)
+                raise
+        else:
+            out, err, timed_out = _communicate_lines(proc, timeout, on_line)
+    finally:
+        if group is not None:
+            group._ended(proc)
     if timed_out:
         raise ToolError(
             f"{tool} timed out after {timeout_label or f'{timeout:g}s'} and was stopped",

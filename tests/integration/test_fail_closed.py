@@ -7,14 +7,18 @@ allow); each must end as an ERROR with a message that says what happened.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from importlib.metadata import version
+from pathlib import Path
 
 import pytest
 
-# A fake ruff answers the version and file-discovery calls like ruff, then misbehaves.
+# A fake ruff answers the version, file-discovery and settings calls like ruff (the
+# settings by asking the real one), then misbehaves.
 DISCOVERY = (f'case "$*" in --version) echo "ruff {version("ruff")}"; exit 0;;\n'
              '  *--show-files*) echo "$PWD/a.py"; exit 0;;\n'
+             f'  *--show-settings*) exec "{Path(sys.executable).with_name("ruff")}" "$@";;\n'
              # the probe lint that asks which files ruff really lints
              '''  *CPY001*) echo '[{"code": "CPY001", "filename": "'"$PWD"'/a.py", '''
              '''"message": "x"}]'; exit 0;; esac\n''')
@@ -68,7 +72,7 @@ def test_a_ruff_earlier_on_path_does_not_replace_the_one_beside_the_interpreter(
 
 @pytest.mark.parametrize(("said", "words"), [
     pytest.param("ruff 0.1.0", ["ruff 0.1.0 (", "is not a supported version: pytest-tower reads "
-                                "ruff>=0.17"], id="older"),
+                                "ruff>=0.15"], id="older"),
     pytest.param("ruff 1.0.0", ["ruff 1.0.0 (", "is not a supported version"], id="newer"),
     pytest.param("", ["did not say which version it is"], id="silent"),
 ])
@@ -77,7 +81,7 @@ def test_a_ruff_outside_the_supported_range_is_an_error(ruff_gate, fake_tool, sa
     tool = fake_tool("ruff", f'case "$*" in --version) echo "{said}"; exit 0;; esac\n'
                      + DISCOVERY + "echo '[]'\n")
     run = ruff_gate(str(tool))
-    assert_errored(run, *words, "fix: pip install 'ruff>=0.17,<0.18'")
+    assert_errored(run, *words, "fix: pip install 'ruff>=0.15,<0.18'")
 
 
 def test_tool_that_hangs_is_stopped_at_the_timeout(pytester, ruff_gate, fake_tool,

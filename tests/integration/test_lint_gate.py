@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
 import pytest
 
 DIRTY = "import os\nimport sys\n\n\ndef f():\n    x = 1\n    return sys.argv\n"
@@ -23,7 +27,7 @@ def test_known_violations_exact_counts(dirty, run_tower) -> None:
     assert check["metrics"] == {"violations": 3, "fixable": 2, "files": 3, "rules": 43,
                                 "suppressed": 0, "not_linted": 0,
                                 "violations[F401]": 2, "violations[F841]": 1}
-    assert check["tool"].startswith("ruff 0.17")
+    assert check["tool"] == f"ruff {version('ruff')}"  # the installed one (CI: the lowest too)
     out = run.stdout.str()
     assert "pkg/a.py:1:8 F401 `os` imported but unused" in out
     assert "pkg/a.py:6:5 F841 Local variable `x` is assigned to but never used" in out
@@ -208,3 +212,48 @@ def test_files_under_paths_that_ruff_excludes_are_named(pytester, run_tower) -> 
     assert "ruff did not lint 1 Python file(s) under `paths`" in out
     assert "pkg/real.py" in out and "skip.py" not in out
     assert "warn  not_linted == 0  (measured 1)" in out
+
+
+@pytest.fixture
+def ruff_log(pytester, fake_tool) -> tuple[str, Path]:
+    """The real ruff behind a wrapper that logs each command line it is given."""
+    real = Path(sys.executable).with_name("ruff")
+    log = pytester.path / "ruff-calls.log"
+    wrapper = fake_tool("ruff", f'echo "$*" >> "{log}"\nexec "{real}" "$@"\n')
+    return str(wrapper), log
+
+
+def test_a_plain_project_costs_four_ruff_processes(pytester, ruff_log, run_tower) -> None:
+    """No noqa comment, no lint-only exclude: version, files, settings, lint — nothing
+    more (bench/bench_core.py measures what each extra process costs)."""
+    wrapper, log = ruff_log
+    pkg = pytester.mkpydir("pkg")
+    (pkg / "a.py").write_text("import os\n")
+    run = run_tower(f'[lint.ruff]\npaths = ["pkg"]\nselect = ["F"]\nexecutable = "{wrapper}"\n')
+    assert run.check["metrics"]["violations"] == 1
+    calls = log.read_text().splitlines()
+    assert len(calls) == 4, calls
+    assert not [c for c in calls if "--ignore-noqa" in c or "CPY001" in c]
+
+
+def test_the_noqa_lint_reads_only_files_with_a_suppression(pytester, ruff_log,
+                                                           run_tower) -> None:
+    wrapper, log = ruff_log
+    pkg = pytester.mkpydir("pkg")
+    (pkg / "a.py").write_text("import os\n")
+    (pkg / "b.py").write_text("import os  # NoQA: F401\n")
+    (pkg / "c.py").write_text("# ruff: disable[F401]\nimport os\n")
+    run = run_tower(f'[lint.ruff]\npaths = ["pkg"]\nselect = ["F"]\nexecutable = "{wrapper}"\n')
+    assert (run.check["metrics"]["violations"], run.check["metrics"]["suppressed"]) == (1, 2)
+    (raw,) = [c for c in log.read_text().splitlines() if "--ignore-noqa" in c]
+    assert raw.endswith(" -- " + " ".join(str(pkg / n) for n in ("b.py", "c.py")))
+
+
+def test_a_lint_only_exclude_brings_the_probe_back(pytester, ruff_log, run_tower) -> None:
+    wrapper, log = ruff_log
+    pkg = pytester.mkpydir("pkg")
+    (pkg / "a.py").write_text("import os\n")
+    pytester.makepyprojecttoml('[tool.ruff.lint]\nselect = ["F"]\nexclude = ["pkg/a.py"]\n')
+    run = run_tower(f'[lint.ruff]\npaths = ["pkg"]\nexecutable = "{wrapper}"\n')
+    assert run.check["metrics"]["not_linted"] == 1
+    assert [c for c in log.read_text().splitlines() if "CPY001" in c]

@@ -1,4 +1,4 @@
-"""The helpers written once: the lock, the path shown for a file, the live tool runner."""
+"""The helpers written once: the lock, the path shown for a file, the tool runner."""
 
 from __future__ import annotations
 
@@ -73,3 +73,24 @@ def test_run_tool_with_lines_kills_the_group_past_the_timeout(tmp_path: Path) ->
                  timeout_label="1s (test)", on_line=lambda line: None)
     assert "slow timed out after 1s (test) and was stopped" in str(timed_out.value)
     assert time.monotonic() - started < 20  # the grandchild held no pipe open past the kill
+
+
+def test_leaving_a_tool_group_stops_the_tools_its_threads_still_wait_on(tmp_path: Path) -> None:
+    """Tools run at once (the ruff check) are stopped when the caller stops waiting, so
+    an interrupt never waits for a worker thread stuck on a tool nobody will read."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pytest_tower.core.runner import ToolGroup
+
+    flag = tmp_path / "started"
+    script = f"import pathlib, time\npathlib.Path({str(flag)!r}).touch()\ntime.sleep(60)\n"
+    began = time.monotonic()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with ToolGroup() as group:
+            slow = pool.submit(run_tool, [sys.executable, "-c", script], cwd=tmp_path,
+                               timeout=120, tool="slow", group=group)
+            while not flag.exists():
+                time.sleep(0.01)
+        with pytest.raises(ToolError, match="slow was killed by signal SIGKILL"):
+            slow.result()
+    assert time.monotonic() - began < 30

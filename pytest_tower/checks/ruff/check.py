@@ -6,6 +6,12 @@ the project's own ruff config unless the check says `select`, and a config
 that enables no rule at all (for every linted file) checked nothing; a
 condition on a rule code ruff does not know would read 0 forever.
 
+Few ruff processes per gate (bench/bench_core.py measures the overhead): the
+version, the file list, the settings and the lint start at once; the lint
+with --ignore-noqa (what `# noqa` and `# ruff: disable` hide) runs only over
+the files that have such a comment, and the probe lint that finds files a
+lint-only exclude keeps out only when a config has one (`linter.exclude`).
+
 Long because each trap above is its own ruff call or reading; which rules each
 file gets is rules.py.
 """
@@ -16,7 +22,7 @@ import json
 import os
 from collections import Counter
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +41,11 @@ from pytest_tower.core.model import (
     ToolError,
 )
 from pytest_tower.core.names import table_label
+from pytest_tower.core.runner import ToolGroup, ToolRun
 
 INSTALL = _pins.install_hint("ruff") + " (pytest-tower installs it), or set executable"
 IO_ERROR = "E902"
+MAX_NAMED = 2000  # files named on one command line (the noqa lint); more: the paths
 
 
 def run(ctx: CheckContext) -> Measurement:
@@ -50,39 +58,59 @@ def run(ctx: CheckContext) -> Measurement:
             fix=f"fix `paths` in {table_label(ctx.check_id)}",
         )
     new = newcode.for_check(ctx) if ctx.options["base"] else None
-    version = _version(ctx, exe)
     rules: list[str] = []
     if ctx.options["select"]:
         rules += ["--select", ",".join(ctx.options["select"])]
     if ctx.options["ignore"]:
         rules += ["--ignore", ",".join(ctx.options["ignore"])]
-    files = ctx.run([exe, "check", "--show-files", "--", *paths], tool="ruff", fix=INSTALL)
-    linted = [line for line in files.stdout.splitlines() if line.strip()]
-    if any(Path(line.strip()).suffix in _ruff_rules.SOURCES for line in linted):
-        listed = len(linted)
-        linted = _really_linted(ctx, exe, paths, linted)
-        if not any(Path(line.strip()).suffix in _ruff_rules.SOURCES for line in linted):
-            raise ToolError(
-                f"ruff lints none of the {listed} file(s) it lists under {', '.join(paths)}: "
-                "the project's [tool.ruff.lint] exclude (the lint-only exclude) keeps them "
-                "all from the linter, so nothing was checked",
-                command=files.argv,
-                fix="narrow [tool.ruff.lint] exclude, or point `paths` at the sources")
-    if not any(Path(line.strip()).suffix in _ruff_rules.SOURCES for line in linted):
-        raise ToolError(
-            f"ruff found no Python files to lint under {', '.join(paths)}: nothing was checked",
-            command=files.argv,
-            stderr=files.stderr,
-            fix="point `paths` at your sources, or check ruff's exclude/extend-exclude and "
-            "[tool.ruff.lint] exclude settings",
-        )
     lint = [exe, "check", "--output-format", "json", "--no-fix", *rules]
-    with ThreadPoolExecutor(max_workers=1) as side:
-        # The same lint ignoring every noqa comment, alongside: what the comments hide.
-        unsuppressed = side.submit(ctx.run, [*lint, "--ignore-noqa", "--", *paths],
-                                   ok_codes=(0, 1), tool="ruff", fix=INSTALL)
-        result = ctx.run([*lint, "--", *paths], ok_codes=(0, 1), tool="ruff", fix=INSTALL)
-        raw = unsuppressed.result()
+    shown = [exe, "check", "--show-settings", *rules, "--"]
+    # Leaving `group` (first) stops the tools still running, so an interrupt or an
+    # error found early never waits for the pool's threads.
+    with ThreadPoolExecutor(max_workers=4) as pool, ToolGroup() as group:
+        # The questions that do not depend on each other go at once; their answers are
+        # read in this order, so the first problem found is the one reported.
+        def call(argv: list[str], ok: tuple[int, ...] = (0,)) -> Future[ToolRun]:
+            return pool.submit(ctx.run, argv, ok_codes=ok, tool="ruff", fix=INSTALL,
+                               group=group)
+
+        asked_version = call([exe, "--version"])
+        asked_files = call([exe, "check", "--show-files", "--", *paths])
+        # the settings of the first file ruff finds: usually the one config of them all
+        asked_settings = call([*shown, *paths], (0, 1, 2))
+        asked_lint = call([*lint, "--", *paths], (0, 1))
+        said = asked_version.result()  # first: an old ruff lints with other default rules
+        version = _pins.check("ruff", "ruff", said.stdout, command=said.argv,
+                              executable=said.argv[0])
+        files = asked_files.result()
+        linted = [line.strip() for line in files.stdout.splitlines() if line.strip()]
+        settings = _settings(ctx, shown, linted, asked_settings.result())
+        if any(s.lint_exclude for s in settings.values()):
+            listed = len(linted)
+            linted = _really_linted(ctx, exe, paths, linted)
+            if not any(Path(line).suffix in _ruff_rules.SOURCES for line in linted):
+                raise ToolError(
+                    f"ruff lints none of the {listed} file(s) it lists under "
+                    f"{', '.join(paths)}: the project's [tool.ruff.lint] exclude (the "
+                    "lint-only exclude) keeps them all from the linter, so nothing was "
+                    "checked", command=files.argv,
+                    fix="narrow [tool.ruff.lint] exclude, or point `paths` at the sources")
+        if not any(Path(line).suffix in _ruff_rules.SOURCES for line in linted):
+            raise ToolError(
+                f"ruff found no Python files to lint under {', '.join(paths)}: nothing was "
+                "checked", command=files.argv, stderr=files.stderr,
+                fix="point `paths` at your sources, or check ruff's exclude/extend-exclude "
+                "and [tool.ruff.lint] exclude settings")
+        # The same lint ignoring every noqa comment, over the files that have one: what
+        # the comments hide (a file without one hides nothing).
+        hiding = [line for line in linted if Path(line).suffix in _ruff_rules.SOURCES
+                  and _ruff_rules.may_suppress(ctx.root / line)]
+        if len(hiding) > MAX_NAMED:
+            hiding = paths  # a command line that long may not fit: lint them all again
+        asked_raw = (call([*lint, "--ignore-noqa", "--force-exclude", "--", *hiding], (0, 1))
+                     if hiding else None)
+        result = asked_lint.result()
+        raw = asked_raw.result() if asked_raw is not None else None
     diagnostics = _parse(result.stdout, result.argv, result.stderr)
     if result.returncode == 1 and not diagnostics:
         raise ToolError("ruff exited 1 (violations) but reported none", command=result.argv,
@@ -95,10 +123,11 @@ def run(ctx: CheckContext) -> Measurement:
             command=result.argv,
             fix="fix `paths` or the files' permissions",
         )
-    fewest, bare = _rule_coverage(ctx, exe, rules, linted)
+    fewest, bare = _rule_coverage(shown, settings, linted)
     measurement = _measure(diagnostics, len(linted), ctx.root, version, new)
     measurement.metrics["rules"] = fewest
-    hidden = _suppressed(_parse(raw.stdout, raw.argv, raw.stderr), diagnostics)
+    hidden = (_suppressed(_parse(raw.stdout, raw.argv, raw.stderr), diagnostics)
+              if raw is not None else 0)
     measurement.metrics["suppressed"] = hidden
     if hidden > 0:
         measurement.notes.append(f"{hidden} violation(s) suppressed by `# noqa` comments and "
@@ -117,6 +146,22 @@ def run(ctx: CheckContext) -> Measurement:
             "blanket `# ruff: noqa`): " + ", ".join(relative(str(p), ctx.root) for p in bare[:5])
             + (" ..." if len(bare) > 5 else ""))
     return measurement
+
+
+def _settings(ctx: CheckContext, shown: list[str], listed: list[str],
+              first: ToolRun) -> dict[Path | None, _ruff_rules.Settings]:
+    """The resolved settings of each ruff config over the listed files; the answer for
+    the first file ruff found is reused for its config (usually the only one)."""
+    cache: dict[Path, Path | None] = {}
+    resolved = _ruff_rules.resolved_for(first.stdout) if first.returncode == 0 else None
+    where = _ruff_rules.config_dir(resolved, cache) if resolved is not None else None
+
+    def show(path: Path) -> str:
+        if resolved is not None and _ruff_rules.config_dir(path, cache) == where:
+            return first.stdout
+        return ctx.run([*shown, str(path)], tool="ruff", fix=INSTALL).stdout
+
+    return _ruff_rules.settings_by_config([Path(line) for line in listed], show, shown)
 
 
 # Folders ruff leaves out by default (its `exclude` setting's default): not worth a note.
@@ -191,23 +236,18 @@ def _not_linted(root: Path, paths: list[str], linted: list[str]) -> list[str]:
     return sorted(set(left))
 
 
-def _rule_coverage(ctx: CheckContext, exe: str, rules: list[str],
+def _rule_coverage(shown: list[str], settings: Mapping[Path | None, _ruff_rules.Settings],
                    linted: list[str]) -> tuple[int, list[Path]]:
     """Fewest rules a linted file gets; an error when no file gets any (nothing was checked)."""
-    argv = [exe, "check", "--show-settings", *rules, "--"]
-
-    def show(path: Path) -> str:
-        return ctx.run([*argv, str(path)], tool="ruff", fix=INSTALL).stdout
-
-    files = [Path(line.strip()) for line in linted]
-    fewest, bare = _ruff_rules.unchecked_files(files, show, argv)
+    files = [Path(line) for line in linted]
+    fewest, bare = _ruff_rules.unchecked_files(files, settings)
     sources = [p for p in files if p.suffix in _ruff_rules.SOURCES]
     if sources and len(bare) == len(sources):
         raise ToolError(
             f"ruff has no rule enabled for any of the {len(sources)} linted file(s): nothing "
             "was checked (the project's ruff config selects no rule, ignores them all, or "
             "per-file-ignores / `# ruff: noqa` exempt every file)",
-            command=[*argv, str(sources[0])],
+            command=[*shown, str(sources[0])],
             fix="enable rules in the project's ruff config ([tool.ruff.lint] select), or set "
             "`select` in the check",
         )
@@ -226,7 +266,8 @@ def _parse(stdout: str, argv: list[str], stderr: str) -> list[dict[str, Any]]:
             "ruff printed output that is not its JSON report: " + repr(stdout[:200]),
             command=argv,
             stderr=stderr,
-            fix="make sure `executable` is ruff >= 0.17 and no wrapper prints to stdout",
+            fix="make sure `executable` is a supported ruff (" + INSTALL.split(" (")[0]
+            + ") and no wrapper prints to stdout",
         )
     return data
 
@@ -276,13 +317,6 @@ def _row(diagnostic: dict[str, Any], where: str) -> int | None:
 
 def _code(diagnostic: dict[str, Any]) -> str:
     return diagnostic.get("code") or diagnostic.get("name") or "invalid-syntax"
-
-
-def _version(ctx: CheckContext, exe: str) -> str:
-    """ruff's version line, checked against the range pytest-tower supports (first:
-    an old ruff lints with another default rule set and would pass on fewer rules)."""
-    run = ctx.run([exe, "--version"], tool="ruff", fix=INSTALL)
-    return _pins.check("ruff", "ruff", run.stdout, command=run.argv, executable=run.argv[0])
 
 
 def validate(options: Mapping[str, Any]) -> None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest_tower.checks.pins as _pins
 from pytest_tower.core.model import ToolError
 from pytest_tower.core.runner import find_executable
 from pytest_tower.core.suggest import did_you_mean
@@ -127,6 +128,9 @@ class Settings:
     ignores: tuple[_Ignore, ...]
     keys: Mapping[str, str] = field(default_factory=dict)
     """Rule name -> the key the JSON report counts it under (its code, else its name)."""
+    lint_exclude: bool = True
+    """May `[tool.ruff.lint] exclude` keep listed files from the linter? False only when
+    ruff showed `linter.exclude = []`: then every file --show-files lists is linted."""
 
     def names_for(self, path: Path) -> frozenset[str]:
         ignored: set[str] = set()
@@ -148,6 +152,7 @@ def parse_settings(text: str) -> Settings | None:
     enabled: set[str] | None = None
     ignores: list[_Ignore] = []
     keys: dict[str, str] = {}
+    lint_exclude = "linter.exclude = []" not in lines
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -163,24 +168,24 @@ def parse_settings(text: str) -> Settings | None:
         elif line == "linter.per_file_ignores = {":
             i = _ignore_block(lines, i + 1, ignores)
         i += 1
-    return None if enabled is None else Settings(frozenset(enabled), tuple(ignores), keys)
+    return None if enabled is None else Settings(frozenset(enabled), tuple(ignores), keys,
+                                                 lint_exclude)
+
+
+def resolved_for(text: str) -> Path | None:
+    """The file a `ruff check --show-settings` output was resolved for."""
+    first = text.split("\n", 1)[0]
+    prefix = "Resolved settings for: "
+    if not first.startswith(prefix):
+        return None
+    name = first[len(prefix):].strip()
+    return Path(name[1:-1] if name[:1] == name[-1:] == '"' else name)
 
 
 def enabled_keys(text: str) -> set[str] | None:
     """The keys the JSON report would use for the enabled rules (code, else name)."""
-    lines = text.splitlines()
-    if "linter.rules.enabled = []" in lines:
-        return set()
-    if "linter.rules.enabled = [" not in lines:
-        return None
-    keys: set[str] = set()
-    for line in lines[lines.index("linter.rules.enabled = [") + 1:]:
-        if line == "]":
-            break
-        match = _RULE_LINE.match(line)
-        if match:
-            keys.add(match["code"] or match["name"])
-    return keys
+    settings = parse_settings(text)
+    return None if settings is None else {settings.keys.get(n, n) for n in settings.enabled}
 
 
 def _rule_block(lines: list[str], i: int) -> tuple[list[str], int]:
@@ -239,31 +244,60 @@ def blanket_noqa(path: Path) -> bool:
     return _BLANKET_NOQA.search(data.decode(errors="replace")) is not None
 
 
-def unchecked_files(files: Sequence[Path], show_settings: Callable[[Path], str],
-                    argv: Sequence[str]) -> tuple[int, list[Path]]:
-    """(fewest rules any source file gets, the files that get none).
-
-    One `ruff check --show-settings` per distinct config (usually one call).
-    """
+def by_config(files: Iterable[Path]) -> dict[Path | None, list[Path]]:
+    """The source files grouped by the folder of the ruff config that governs them."""
     cache: dict[Path, Path | None] = {}
     groups: dict[Path | None, list[Path]] = {}
     for path in files:
         if path.suffix in SOURCES:
             groups.setdefault(config_dir(path, cache), []).append(path)
-    fewest: int | None = None
-    bare: list[Path] = []
-    for members in groups.values():
+    return groups
+
+
+def settings_by_config(files: Sequence[Path], show_settings: Callable[[Path], str],
+                       argv: Sequence[str]) -> dict[Path | None, Settings]:
+    """The resolved settings of each config that governs a source file: one
+    `ruff check --show-settings` per distinct config (usually one call)."""
+    found: dict[Path | None, Settings] = {}
+    for where, members in by_config(files).items():
         settings = parse_settings(show_settings(members[0]))
         if settings is None:
             raise ToolError("ruff --show-settings did not list the enabled rules: cannot "
                             "tell whether anything was checked", command=argv,
-                            fix="make sure `executable` is ruff >= 0.17")
+                            fix="make sure `executable` is a supported ruff ("
+                            + _pins.install_hint("ruff") + ")")
+        found[where] = settings
+    return found
+
+
+def unchecked_files(files: Sequence[Path], settings: Mapping[Path | None, Settings]
+                    ) -> tuple[int, list[Path]]:
+    """(fewest rules any source file gets, the files that get none)."""
+    fewest: int | None = None
+    bare: list[Path] = []
+    for where, members in by_config(files).items():
         for path in members:
-            count = 0 if blanket_noqa(path) else settings.rules_for(path)
+            count = 0 if blanket_noqa(path) else settings[where].rules_for(path)
             fewest = count if fewest is None else min(fewest, count)
             if count == 0:
                 bare.append(path)
     return fewest or 0, bare
+
+
+_SUPPRESSION = re.compile(rb"noqa|#\s*ruff\s*:", re.IGNORECASE)
+
+
+def may_suppress(path: Path) -> bool:
+    """Could the file hide a violation from ruff (`# noqa`, `# ruff: noqa`, `# ruff:
+    disable[...]` ranges)? A superset of what ruff reads: only such files need the lint
+    with --ignore-noqa. A notebook (JSON can spell `#` as an escape) or an unreadable
+    file always may."""
+    if path.suffix == ".ipynb":
+        return True
+    try:
+        return _SUPPRESSION.search(path.read_bytes()) is not None
+    except OSError:
+        return True
 
 
 def condition_keys(options: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -373,12 +407,8 @@ def _linted_keys(options: Mapping[str, Any], cwd: Path) -> tuple[set[str], int] 
     sources = [f for f in files if f.suffix in SOURCES]
     if out.returncode != 0 or not sources:
         return None
-    cache: dict[Path, Path | None] = {}
-    groups: dict[Path | None, list[Path]] = {}
-    for path in sources:
-        groups.setdefault(config_dir(path, cache), []).append(path)
     found: set[str] = set()
-    for members in groups.values():
+    for members in by_config(sources).values():
         try:
             shown = subprocess.run([exe, "check", "--show-settings", *rules, "--",
                                     str(members[0])], cwd=cwd, capture_output=True,

@@ -84,6 +84,27 @@ CASES = [
               expect="ruff found no Python files to lint under pyproject.toml"),
     FaultCase(id="ruff-missing-path", gates='[lint.ruff]\npaths = ["pkg", "srcc"]\n',
               files=PKG, expect="nothing to lint at 'srcc'"),
+    # Few ruff processes: the noqa lint runs only over files with a suppression comment,
+    # the probe only when a config excludes files from the linter. Each shortcut holds:
+    FaultCase(id="ruff-range-suppression-hides-everything",
+              gates=GATE + 'conditions = ["violations == 0", "suppressed == 0"]\n',
+              files={"pkg/__init__.py": "", "pkg/a.py": "# ruff: disable[F401]\nimport os\n"},
+              expect="1 violation(s) suppressed by `# noqa` comments"),
+    FaultCase(id="ruff-noqa-in-a-notebook-only",
+              gates=GATE + 'conditions = ["violations == 0", "suppressed == 0"]\n',
+              files={"pkg/__init__.py": "", "pkg/n.ipynb": (
+                  '{"cells": [{"cell_type": "code", "execution_count": null, "metadata": {}, '
+                  '"outputs": [], "source": ["import os  \\u0023 \\u006eoqa\\n"]}], '
+                  '"metadata": {}, "nbformat": 4, "nbformat_minor": 5}')},
+              expect="1 violation(s) suppressed by `# noqa` comments"),
+    FaultCase(id="ruff-nested-config-lint-excludes-its-files",
+              gates='[lint.ruff]\npaths = ["pkg"]\nconditions = ["violations == 0", '
+              '"not_linted == 0"]\n',
+              files={"pkg/__init__.py": "", "pkg/sub/__init__.py": "",
+                     "pkg/sub/bad.py": "import os\n",
+                     "pyproject.toml": '[tool.ruff.lint]\nselect = ["F"]\n',
+                     "pkg/sub/ruff.toml": '[lint]\nselect = ["F"]\nexclude = ["bad.py"]\n'},
+              expect="FAIL  not_linted == 0  (measured 1)"),
     FaultCase(id="ruff-fake-without-settings",
               gates=GATE + 'executable = "fake/ruff"\n',
               files={**PKG, "fake/ruff": FAKE.format(settings="exit 0")},
