@@ -92,6 +92,22 @@ class ProjectDict(TypedDict):
     commit: str | None  # git HEAD, None outside a git checkout
 
 
+class ShardDataDict(TypedDict):
+    """A shard's raw data of one split check, kept beside its report for the merge."""
+
+    root: str  # the shard's project root (coverage paths are remapped from it)
+    files: dict[str, str]  # coverage_data, shard_items, events, junit, durations: paths
+    # relative to the report's folder
+
+
+class MergedDict(TypedDict):
+    """Where a merged report came from."""
+
+    reports: list[str]  # the merged report files
+    shards: int  # N of the shards merged (0: jobs split by stage only)
+    jobs: list[str]  # one label per report: "shard 2/4", or "job -k lint" style summaries
+
+
 class ReportDict(TypedDict):
     """The whole report. A run that never got going (a broken gates.toml, an error
     building the report, --collect-only) writes the short form: no `started`,
@@ -108,5 +124,9 @@ class ReportDict(TypedDict):
     project: NotRequired[ProjectDict]
     config: NotRequired[str]  # the gates.toml path
     error: NotRequired[str]  # a configuration error, in full
+    config_sha256: NotRequired[str]  # of gates.toml: a merge takes only equal ones
+    shard: NotRequired[str]  # "K/N": this report is one part of a --tower-shard run
+    shard_data: NotRequired[dict[str, ShardDataDict]]  # check id -> kept raw data
+    merged: NotRequired[MergedDict]  # written by --tower-merge
     checks: list[CheckDict]
     environments: list[EnvironmentDict]

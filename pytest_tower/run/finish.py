@@ -63,11 +63,24 @@ def finish(tower: TowerSession, session: pytest.Session) -> None:
 
 
 def build_or_none(tower: TowerSession) -> ReportDict | None:
-    """The report, or None when building it failed (that failure is an internal error)."""
+    """The report, or None when building it failed (that failure is an internal error).
+
+    With what a merge needs (run/keep.py): the config hash, a shard's kept data.
+    """
     from pytest_tower.report.json_report import build_report
+    from pytest_tower.run.keep import annotate, store_durations
 
     built: list[ReportDict] = []
     guard(tower, "report", lambda: built.append(build_report(tower)))
+    if not built:
+        return None
+    errors = len(tower.internal_errors)
+    guard(tower, "shard data", lambda: annotate(tower, built[0]))
+    if tower.config.getoption("tower_store_durations") and not tower.internal_errors:
+        guard(tower, "durations", lambda: store_durations(tower, built[0]))
+    if len(tower.internal_errors) > errors:  # the report must say so: build it again
+        built[:] = []
+        guard(tower, "report", lambda: built.append(build_report(tower)))
     return built[0] if built else None
 
 

@@ -8,10 +8,14 @@ The built-in types are the exception to "ask the hook": their names are known
 without importing them (checks.BUILTIN), so a module is imported only when a
 gates.toml uses that type — a lint-only gate does not pay for bandit, SPDX or
 the test-stage machinery at start-up.
+
+Every type gets the `shard` key here (see run/shard.py) unless it declares its
+own: which shard of a --tower-shard run runs the check.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from collections.abc import Iterator, Mapping
 from typing import Any, cast
@@ -36,7 +40,7 @@ class CheckTypes(Mapping[str, CheckType]):
             if check_type.name != name:
                 raise pytest.UsageError(f"pytest-tower: {module} defines {check_type.name!r}, "
                                         f"registered as {name!r}")
-            self._found[name] = check_type
+            self._found[name] = with_shard_key(check_type)
         return self._found[name]
 
     def __iter__(self) -> Iterator[str]:
@@ -64,8 +68,17 @@ def collect_check_types(config: pytest.Config) -> CheckTypes:
                 raise pytest.UsageError(
                     f"pytest-tower: two plugins register the check type {check_type.name!r}"
                 )
-            found[check_type.name] = check_type
+            found[check_type.name] = with_shard_key(check_type)
     return CheckTypes(found, BUILTIN)
+
+
+def with_shard_key(check_type: CheckType) -> CheckType:
+    """The type, accepting `shard = K` (unless it declares `shard` itself)."""
+    from pytest_tower.run.shard import GENERIC
+
+    if "shard" in check_type.options:
+        return check_type
+    return dataclasses.replace(check_type, options={**check_type.options, "shard": GENERIC})
 
 
 def _plugin_name(config: pytest.Config, impl: Any) -> str:

@@ -1,17 +1,17 @@
-"""The per-run plugin object, registered only with --tower (see startup.py).
+"""The per-run plugin object, registered only with --tower (see start.py).
 
-It owns the parsed pipeline, collects gates.toml, runs checks for its
-items, gathers every outcome (from xdist workers too) on the controller,
-and there sets the one verdict: the exit status and the report. It is long
-because it is the one object that sees every pytest hook of a run; the end of
-the run (outputs, errors of our own) lives in finish.py.
+It measures a check for each item, records every outcome (from xdist workers
+too) on the controller, and there settles the one verdict. Its other jobs are
+mixins of their own: collection (collect.py), views of the outcomes and the
+verdict line (views.py); the xdist-only hooks are in xdist.py and the end of
+the run (outputs, errors of our own) in finish.py.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,13 +33,14 @@ from pytest_tower.core.outcome import (
     gate_verdict,
 )
 from pytest_tower.history.baseline import baseline_from_history, load_baseline
-from pytest_tower.run.items import CheckItem, CheckProblem, GatesFile, ProblemRepr
+from pytest_tower.run.collect import CollectionHooks
+from pytest_tower.run.items import CheckItem, CheckProblem, ProblemRepr
 from pytest_tower.run.selection import Selection
+from pytest_tower.run.views import OutcomeViews
 
 if TYPE_CHECKING:
     from pytest_tower.environments.hooks import EnvironmentHooks
-    from pytest_tower.report.terminal import ProgressLine
-    from pytest_tower.run.xdist import TowerScheduling
+    from pytest_tower.run.shard import Shard
 
 TOWER_KEY = pytest.StashKey["TowerSession"]()
 DEFAULT_REPORT_DIR = ".tower"
@@ -51,7 +52,7 @@ def _uses_baseline(pipeline: Pipeline) -> bool:
                                                                           *s.warn))
 
 
-class TowerSession:
+class TowerSession(OutcomeViews, CollectionHooks):
     def __init__(self, config: pytest.Config, pipeline: Pipeline, report: Path | None) -> None:
         self.config = config
         self.pipeline = pipeline
@@ -82,6 +83,8 @@ class TowerSession:
         self.stoppable = False  # ...except while publishing (history lock): see finish.py
         self.internal_errors: list[str] = []  # the gate's own code failed (one line each)
         self.session: pytest.Session | None = None
+        self.shard: Shard | None = None  # --tower-shard: this run is one part (shard.py)
+        self.durations: Path | None = None  # the committed durations a shard balances by
 
     @property
     def run_dir(self) -> Path:
@@ -101,8 +104,9 @@ class TowerSession:
                               message=problem[1])
         else:
             progress = self.progress_writer()
+            spec = item.spec if self.shard is None else self._shard_spec(item.spec)
             try:
-                outcome = run_check(item.spec, item.nodeid, self.pipeline.root,
+                outcome = run_check(spec, item.nodeid, self.pipeline.root,
                                     self.run_dir / "artifacts",
                                     baseline=self.baseline.get(item.spec.id),
                                     recording_baseline=self.recording_baseline,
@@ -110,8 +114,21 @@ class TowerSession:
             finally:
                 if progress is not None:
                     progress.close()
+            if self.shard is not None:
+                from pytest_tower.run.shard import deferred_note
+
+                note = deferred_note(item.spec, self.shard)
+                outcome.notes[:0] = [note] if note else []
         self.record(outcome)
         return outcome
+
+    def _shard_spec(self, spec: CheckSpec) -> CheckSpec:
+        """In a shard run: this shard's share, with this check's recorded durations."""
+        from pytest_tower.run.shard import check_durations, shard_spec
+
+        assert self.shard is not None
+        durations = check_durations(self.durations, spec, self.run_dir / "durations")
+        return shard_spec(spec, self.shard, durations)
 
     def record(self, outcome: Outcome) -> None:
         """Keep an outcome; under xdist also where workers waiting on it can read it."""
@@ -153,47 +170,6 @@ class TowerSession:
 
     def _outcome_file(self, stage: str, check: str) -> Path:
         return self.run_dir / "outcomes" / f"{stage}.{check}.json"
-
-    # -- collection -------------------------------------------------------
-    def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> GatesFile | None:
-        if file_path.resolve() == self.pipeline.path.resolve():
-            return GatesFile.from_parent(parent, path=file_path)
-        return None
-
-    @pytest.hookimpl(wrapper=True, tryfirst=True)
-    def pytest_collection_modifyitems(self, session: pytest.Session, config: pytest.Config,
-                                      items: list[pytest.Item]) -> Generator[None, None, None]:
-        """After every other plugin: --lf brings back what its checks need; file order."""
-        collected = list(items)
-        self._selection_of_command_line(config, collected)
-        result = yield
-        if config.getoption("lf", False) and items:
-            from pytest_tower.run.selection import with_needs
-
-            items[:] = with_needs(items, collected, self.pipeline)
-        from pytest_tower.environments.config import run_order  # file order, needs first
-
-        order = {spec.id: n for n, spec in enumerate(run_order(self.pipeline))}
-        items.sort(key=lambda i: order.get(i.spec.id, -1) if isinstance(i, CheckItem) else -1)
-        return result
-
-    def _selection_of_command_line(self, config: pytest.Config, collected: list[Any]) -> None:
-        """Which gates -k/-m/--deselect/node ids alone drop (workers tell the controller)."""
-        from pytest_tower.run.selection import cli_dropped
-
-        args = (list(config.workerinput.get("tower_selection_args", ()))  # type: ignore[attr-defined]
-                if self.is_worker else self.selection.args)
-        self.cli_dropped = cli_dropped(config, [self.nodeid(s) for s in self.pipeline.checks()],
-                                       collected, args)
-        if self.is_worker:
-            write_json_atomic(self.run_dir / "cli_dropped.json", sorted(self.cli_dropped))
-
-    def pytest_deselected(self, items: list[Any]) -> None:
-        self.hook_deselected.update(i.nodeid for i in items)
-
-    def pytest_collection_finish(self, session: pytest.Session) -> None:
-        if session.items or self.selected is None:
-            self.selected = [i.nodeid for i in session.items if isinstance(i, CheckItem)]
 
     # -- outcomes travel on reports (xdist serialises extra report attributes)
     @pytest.hookimpl(wrapper=True)
@@ -249,19 +225,11 @@ class TowerSession:
                 excinfo.value, pytest.Session.Interrupted):
             self.interrupted_by = self.interrupted_by or "SIGINT"
 
-    def progress_writer(self) -> ProgressLine | None:
-        """Live progress of a long check on the terminal (in-process runs only)."""
-        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is None or self.is_worker:
-            return None
-        from pytest_tower.report.terminal import ProgressLine
-
-        return ProgressLine(reporter)
-
     def settle(self, session: pytest.Session) -> None:
         if self.is_worker or self.config.option.collectonly or self.verdict is not None:
             return
         outcomes = self.selected_outcomes()
+        self.learn_gates_nodeid(outcomes)
         ran = {o.id for o in outcomes if o.verdict != SKIPPED}
         not_run = [self.nodeid(s) for s in self.expected() if self.nodeid(s) not in ran]
         self.verdict = gate_verdict(outcomes, expected=len(self.expected()), not_run=not_run,
@@ -276,7 +244,7 @@ class TowerSession:
             return ""
         selected = set(self.selected or ())
         dropped = [n for n in not_run if n not in selected]
-        excused = self._cli_dropped()
+        excused = self._cli_dropped() | self.shard_dropped()
         if self.config.getoption("lf", False) or self.config.getoption("stepwise", False):
             excused |= self.hook_deselected
         unexplained = [n for n in dropped if n not in excused]
@@ -292,7 +260,7 @@ class TowerSession:
                     f"{_names(not_run)} not run: a promote-only environment is deployed only "
                     "when every gate of gates.toml runs in this session and passes, so "
                     "nothing was promoted; run every gate, or leave out --tower-promote")
-        if self.require_complete:
+        if self.require_complete and self.shard is None:  # the merge judges completeness
             return (f"partial run, and require_complete is set: {_names(not_run)} not run; "
                     "run without -k/-m/--lf/--deselect")
         return ""
@@ -313,92 +281,8 @@ class TowerSession:
                 return set()  # unknown: nothing is excused
         return set(self.cli_dropped)
 
-    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        if self.is_worker or self.config.option.collectonly:
-            return
-        from pytest_tower.report.terminal import write_summary
-
-        try:
-            write_summary(terminalreporter, self)
-        except Exception as exc:  # the summary must never raise
-            self.internal_errors.append(f"terminal summary: {type(exc).__name__}: {exc}")
-            terminalreporter.write_line(f"tower: {self.internal_errors[-1]}")
-            terminalreporter.write_line("TOWER GATE ERROR: the gate's own code failed; "
-                                        "nothing is proven")
-            if self.session is not None:
-                from pytest_tower.run.finish import set_exit
-
-                set_exit(self, self.session)
-
-    def line(self) -> str:
-        """The one verdict line: interrupted and internal errors override the checks."""
-        if self.interrupted_by:
-            return (f"TOWER GATE INTERRUPTED: the run was stopped ({self.interrupted_by}) "
-                    "before it finished; nothing is proven")
-        if self.internal_errors:
-            return ("TOWER GATE ERROR: the gate's own code failed ("
-                    + self.internal_errors[0].splitlines()[0] + "); nothing is proven")
-        if self.verdict is None:
-            return "TOWER GATE FAILED: no verdict (the session ended before the gates ran)"
-        return self.verdict.line
-
-    def status(self) -> str:
-        """The report's verdict: passed, failed, error or interrupted."""
-        if self.interrupted_by:
-            return "interrupted"
-        if self.internal_errors:
-            return "error"
-        return "passed" if self.verdict is not None and self.verdict.passed else "failed"
-
-    # -- views --------------------------------------------------------------
-    def selected_outcomes(self) -> list[Outcome]:
-        """Every selected check's outcome; one that never ran is `skipped`."""
-        selected = self.selected if self.selected is not None else list(self.outcomes)
-        return [self.outcomes.get(nodeid) or self._not_run(nodeid, "not run: the session "
-                                                           "stopped before it")
-                for nodeid in selected]
-
-    def all_outcomes(self) -> Iterator[Outcome]:
-        """One outcome per check in gates.toml, in pipeline order (for the report)."""
-        by_check = {(o.stage, o.check): o for o in self.selected_outcomes()}
-        for spec in self.pipeline.checks():
-            yield by_check.get((spec.stage, spec.name)) or Outcome(
-                self.nodeid(spec), spec.stage, spec.name, SKIPPED,
-                message="deselected (not selected in this session)")
-
-    def _not_run(self, nodeid: str, message: str) -> Outcome:
-        stage, check = nodeid.split("::")[-2:]
-        return Outcome(nodeid, stage, check, SKIPPED, message=message)
-
-    def nodeid(self, spec: CheckSpec) -> str:
-        try:
-            base = self.pipeline.path.relative_to(self.config.rootpath).as_posix()
-        except ValueError:
-            base = str(self.pipeline.path)
-        return f"{base}::{spec.stage}::{spec.name}"
-
 
 def _names(nodeids: list[str], limit: int = 5) -> str:
     shown = ", ".join("::".join(n.split("::")[-2:]) for n in nodeids[:limit])
     more = f" and {len(nodeids) - limit} more" if len(nodeids) > limit else ""
     return shown + more + (" was" if len(nodeids) == 1 else " were")
-
-
-class XdistControllerHooks:
-    """xdist-only hooks, registered only when xdist is active (unknown hooks otherwise)."""
-
-    def __init__(self, tower: TowerSession) -> None:
-        self.tower = tower
-
-    def pytest_configure_node(self, node: Any) -> None:
-        node.workerinput["tower_run_id"] = self.tower.run_id
-        # node ids on the command line select gates on the workers too
-        node.workerinput["tower_selection_args"] = list(self.tower.selection.args)
-
-    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> TowerScheduling:
-        from pytest_tower.run.xdist import TowerScheduling
-
-        return TowerScheduling(config, log, self.tower.pipeline)
-
-    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
-        self.tower.selected = list(ids)

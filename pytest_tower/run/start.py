@@ -23,7 +23,7 @@ from pytest_tower.core.errors import ConfigError
 from pytest_tower.run.finish import announce_worker, stop_workers
 from pytest_tower.run.registry import collect_check_types
 from pytest_tower.run.selection import SELECTION_KEY, Selection
-from pytest_tower.run.session import TOWER_KEY, TowerSession, XdistControllerHooks
+from pytest_tower.run.session import TOWER_KEY, TowerSession
 from pytest_tower.run.stubs import Targets, early_targets, tower_setting, write_stubs
 
 TARGETS_KEY = pytest.StashKey[Targets]()
@@ -61,6 +61,9 @@ def start(config: pytest.Config) -> None:
     tower.selection = config.stash.get(SELECTION_KEY, Selection())
     tower.require_complete = bool(config.getoption("tower_require_complete")
                                   or tower_setting(path, "require_complete") is True)
+    if config.getoption("tower_shard", None):
+        _configure_shard(config, tower, report=None if tower.is_worker else (
+            tower.report_path or (targets.report if targets else None)))
     if not tower.is_worker:
         if tower.report_path is not None and (targets is None or targets.report is None
                                               or targets.report != tower.report_path):
@@ -77,8 +80,44 @@ def start(config: pytest.Config) -> None:
         tower.env_hooks = EnvironmentHooks(tower)
         config.pluginmanager.register(tower.env_hooks, "tower-environments")
     if config.pluginmanager.hasplugin("xdist") and not tower.is_worker:
+        from pytest_tower.run.xdist import XdistControllerHooks
+
         config.pluginmanager.register(XdistControllerHooks(tower), "tower-xdist")
     _collect_gates_only(config, path, tower.selection.args)
+
+
+def _configure_shard(config: pytest.Config, tower: TowerSession, report: Path | None) -> None:
+    """--tower-shard: which part this run is; anything that cannot be a part is refused."""
+    from pytest_tower.run import shard as sharding
+
+    problem = ""
+    try:
+        tower.shard = sharding.parse_shard(str(config.getoption("tower_shard")))
+        problem = sharding.usage_problem(tower.pipeline, tower.shard)
+        tower.durations = sharding.durations_file(tower.pipeline.root,
+                                                  config.getoption("tower_durations"))
+        sharding.read_durations(tower.durations)
+    except ValueError as exc:
+        problem = str(exc)
+    if not problem and tower.report_path is None:
+        problem = ("a shard run needs a report for the merge to read: --tower-report PATH "
+                   "or report = \"...\" in [tower]")
+    for flag, dest in (("--tower-promote", "tower_promote"),
+                       ("--tower-update-baseline", "tower_update_baseline")):
+        if not problem and config.getoption(dest):
+            problem = (f"{flag} cannot be used in a shard run: a shard measures part of the "
+                       "gate; use it with --tower-merge, or in a run of the whole gate")
+    if problem:
+        if report is not None and not tower.is_worker:
+            from pytest_tower.report.json_report import write_config_error
+
+            write_config_error(report, problem, summary="usage error")
+        raise pytest.UsageError(f"pytest-tower: {problem}")
+    assert tower.shard is not None
+    tower.require_complete = False  # a part is never complete: the merge judges that
+    tower.selection.notes.append(
+        f"shard {tower.shard.label} (from {tower.shard.source}): one part of the gate; "
+        "merge every shard's report with pytest --tower-merge for the verdict")
 
 
 def early_stubs(config: pytest.Config, ns: Any) -> Targets | None:

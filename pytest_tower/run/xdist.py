@@ -10,18 +10,22 @@ can wait on each other.
 
 xdist's worker runs an item only once it knows the next one (or shutdown), so
 each worker is kept two items deep, and every worker is shut down as soon as
-nothing is left to send.
+nothing is left to send. XdistControllerHooks (the controller's xdist-only
+hooks) installs it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_tower.core.config import Pipeline
 from pytest_tower.core.names import check_key
+
+if TYPE_CHECKING:
+    from pytest_tower.run.session import TowerSession
 
 QUEUE_DEPTH = 2
 
@@ -131,3 +135,21 @@ class TowerScheduling:
                 if other not in self.shut:
                     self.shut.add(other)
                     other.shutdown()
+
+
+class XdistControllerHooks:
+    """xdist-only hooks, registered only when xdist is active (unknown hooks otherwise)."""
+
+    def __init__(self, tower: TowerSession) -> None:
+        self.tower = tower
+
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput["tower_run_id"] = self.tower.run_id
+        # node ids on the command line select gates on the workers too
+        node.workerinput["tower_selection_args"] = list(self.tower.selection.args)
+
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> TowerScheduling:
+        return TowerScheduling(config, log, self.tower.pipeline)
+
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        self.tower.selected = list(ids)

@@ -263,3 +263,23 @@ def test_path_is_relative_to_the_project(project, report) -> None:
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert report()["verdict"] != "passed"
     assert Path(project.path / "r.json").is_file()
+
+
+@pytest.mark.parametrize("xdist", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_a_gates_file_outside_the_rootdir_is_judged_by_its_own_items(
+        pytester: pytest.Pytester, xdist: list[str]) -> None:
+    """--tower-config pointing outside pytest's rootdir: pytest words the node ids from the
+    command line, not from the rootdir; the gate must still see that its check ran."""
+    gates_dir = pytester.mkdir("elsewhere")
+    (gates_dir / "gates.toml").write_text('[compliance.files]\nrequired = ["x.txt"]\n')
+    (gates_dir / "x.txt").write_text("here\n")
+    work = pytester.mkdir("work")
+    (work / "pytest.ini").write_text("[pytest]\n")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(work)
+        result = pytester.runpytest_subprocess(
+            "--tower", f"--tower-config={gates_dir / 'gates.toml'}", *xdist)
+    output = result.stdout.str()
+    assert "TOWER GATE PASSED: 1 of 1 checks passed" in output, output
+    assert "not run" not in output
+    assert result.ret == 0

@@ -80,7 +80,8 @@ def test_gitlab_job_runs_the_gate_and_keeps_its_reports() -> None:
         c for c in job["cache"] if "history" in c["key"]).items()
 
 
-@pytest.mark.parametrize("name", ["github-actions.yml", "gitlab-ci.yml"])
+@pytest.mark.parametrize("name", ["github-actions.yml", "gitlab-ci.yml",
+                                  "github-actions-shards.yml", "gitlab-ci-shards.yml"])
 def test_every_option_the_examples_use_exists(name: str, pytester: pytest.Pytester) -> None:
     text = (EXAMPLES / name).read_text()
     used = set(re.findall(r"(--tower[a-z-]*)", text))
@@ -88,3 +89,55 @@ def test_every_option_the_examples_use_exists(name: str, pytester: pytest.Pytest
     help_text = pytester.runpytest("--help").stdout.str()
     missing = sorted(o for o in used if not re.search(rf"{o}\b(?!-)", help_text))
     assert missing == []
+
+
+def merge_argv(script: str) -> list[str]:
+    (line,) = [s for s in script.splitlines() if "--tower-merge" in s]
+    argv = shlex.split(line)
+    assert argv[:4] == ["python", "-m", "pytest", "--tower-merge"], argv
+    return argv
+
+
+def test_github_matrix_shards_then_one_merge_that_always_runs() -> None:
+    workflow = load("github-actions-shards.yml")
+    shard, merge = workflow["jobs"]["shard"], workflow["jobs"]["merge"]
+    matrix = shard["strategy"]["matrix"]["shard"]
+    assert matrix == [1, 2, 3, 4] and shard["strategy"]["fail-fast"] is False
+    assert shard["env"]["TOWER_SHARD"] == f"${{{{ matrix.shard }}}}/{len(matrix)}"
+    (gate,) = [s for s in shard["steps"] if "--tower" in s.get("run", "")]
+    argv = gate_argv(gate["run"])
+    report = options(argv)["--tower-report"]
+    assert options(argv)["--tower-shard"] == "auto"
+    (upload,) = [s for s in shard["steps"] if s.get("uses", "").startswith(
+        "actions/upload-artifact")]
+    assert upload["if"] == "always()" and report.startswith(upload["with"]["path"])
+    assert "${{ matrix.shard }}" in upload["with"]["name"]  # one artifact per shard
+    assert merge["needs"] == "shard" and merge["if"] == "always()"
+    uses = [s.get("uses", "").split("@")[0] for s in merge["steps"]]
+    download = merge["steps"][uses.index("actions/download-artifact")]
+    prefix = upload["with"]["name"].split("$")[0]
+    assert download["with"]["pattern"] == prefix + "*"
+    (run,) = [s for s in merge["steps"] if "--tower-merge" in s.get("run", "")]
+    argv = merge_argv(run["run"])
+    assert argv[4] == download["with"]["path"]
+    assert "--tower-require-complete" in argv
+    assert uses.index("actions/checkout") < uses.index("actions/download-artifact")
+
+
+def test_gitlab_parallel_shards_then_one_merge_that_always_runs() -> None:
+    ci = load("gitlab-ci-shards.yml")
+    shard, verdict = ci["tower-shard"], ci["tower-verdict"]
+    assert shard["parallel"] == 4
+    assert ci["stages"].index(shard["stage"]) < ci["stages"].index(verdict["stage"])
+    (command,) = [s for s in shard["script"] if "--tower" in s]
+    opts = options(gate_argv(command))
+    assert opts["--tower-shard"] == "auto"
+    report = opts["--tower-report"]
+    assert "$CI_NODE_INDEX" in report  # each job its own folder: downloads do not collide
+    (kept,) = shard["artifacts"]["paths"]
+    assert shard["artifacts"]["when"] == "always" and report.startswith(kept)
+    assert verdict["when"] == "always"
+    assert verdict["needs"] == [{"job": "tower-shard", "artifacts": True}]
+    (merge,) = [s for s in verdict["script"] if "--tower-merge" in s]
+    argv = merge_argv(merge)
+    assert argv[4] == kept and "--tower-require-complete" in argv

@@ -25,8 +25,10 @@ from typing import Any
 
 import pytest_tower.checks.newcode as newcode  # `from pytest_tower import` may bind a stale module
 import pytest_tower.checks.pytest_suite.results as results
+import pytest_tower.checks.pytest_suite.sharding as sharding
 from pytest_tower.checks.pins import install_hint
 from pytest_tower.checks.pytest_suite.child_plugin import BASE_URL_ENV, RESULTS_ENV
+from pytest_tower.checks.pytest_suite.merged import merge_shards  # noqa: F401 - splits
 from pytest_tower.core.fs import relative
 from pytest_tower.core.model import (
     PERCENT,
@@ -68,13 +70,16 @@ def run(ctx: CheckContext) -> Measurement:
     out = ctx.artifacts_dir
     out.mkdir(parents=True, exist_ok=True)
     files = {name: out / name for name in
-             ("junit.xml", "coverage.json", "events.jsonl", "pytest-output.txt")}
-    stale = [*files.values(), *out.glob(".coverage*")]  # --cov-append would add old data
+             ("junit.xml", "coverage.json", "events.jsonl", "pytest-output.txt",
+              "durations.json")}
+    # --cov-append would add old data
+    stale = [*files.values(), *out.glob(".coverage*"), out / sharding.ITEMS_FILE]
     for path in stale:
         path.unlink(missing_ok=True)  # a failed run must not leave an older file to read
     env: dict[str, str | None] = {RESULTS_ENV: str(files["events.jsonl"]),
                                   "COVERAGE_FILE": str(out / ".coverage")}
     env.update(dict.fromkeys(OUTER_RUN_VARIABLES))  # the child is its own run
+    env.update(sharding.child_env(opts, out))  # a shard run: this shard's share only
     # the outer command line (PYTEST_ADDOPTS included) selects gates, never the child's
     # tests: a CI-wide `-m`, `--deselect`, `--ignore`, `--cov-config` must not shrink them
     dropped = [name for name in OUTER_COMMAND_LINE if os.environ.get(name, "").strip()]
@@ -94,6 +99,7 @@ def run(ctx: CheckContext) -> Measurement:
         raise
     files["pytest-output.txt"].write_text(child.stdout + child.stderr, encoding="utf-8")
     suite = results.read_events(files["events.jsonl"])
+    shard_notes = sharding.verify(opts, out, suite)
     problem = trouble(child, suite)
     if problem or suite is None:
         # the child's own output helps only where the event log could not tell
@@ -106,7 +112,8 @@ def run(ctx: CheckContext) -> Measurement:
                         stderr=child.stdout, fix="check the project's junit options")
     metrics = results.suite_metrics(suite)
     metrics["duration"] = round(child.duration, 3)
-    tests, notes = results.suite_findings(suite), _summary_line(child.stdout)
+    files["durations.json"].write_text(json.dumps(results.durations(suite)), encoding="utf-8")
+    tests, notes = results.suite_findings(suite), _summary_line(child.stdout) + shard_notes
     notes += [f"${name} was not passed to the tests' pytest: it runs the project's own "
               "configuration only" for name in dropped]
     covered: list[Any] = []
@@ -121,6 +128,10 @@ def run(ctx: CheckContext) -> Measurement:
     findings = tests[:TESTS_SHOWN_FIRST] + covered + tests[TESTS_SHOWN_FIRST:]
     kept = {name.split(".")[0].replace("pytest-", ""): relative(path, ctx.root)
             for name, path in files.items() if path.is_file()}
+    if shard_notes:  # the merge combines the raw data and checks the items
+        kept.update({name: relative(out / file, ctx.root) for name, file in
+                     (("coverage_data", ".coverage"), ("shard_items", sharding.ITEMS_FILE))
+                     if (out / file).is_file()})
     return Measurement(metrics, findings, tool=_versions(opts), artifacts=kept, notes=notes)
 
 
@@ -421,6 +432,10 @@ CHECK_TYPE = CheckType(
                          default=""),
         "base": Option("str", newcode.BASE_HELP + "; with no changed executable line, "
                        "new_coverage is 100% and new_lines 0", default=""),
+        # declared here (not only the common key): the tests of this type can be split
+        "shard": Option("int_or_auto", 'with --tower-shard: "auto" splits the tests over '
+                        "every shard (merged by --tower-merge); a number runs them all in "
+                        "that shard", default="auto"),
     },
     default_conditions=["failed == 0"],
     implied_conditions=["tests >= 1", "passed >= 1", "failed == 0", "errors == 0"],

@@ -8,6 +8,11 @@ the test that was running when the process died. Under xdist only the
 controller writes; it sees every worker's reports.
 
 It also offers the `tower_base_url` fixture: the stage's target ($TOWER_BASE_URL).
+
+In a shard run ($TOWER_CHILD_SHARD = "K/N") it keeps only shard K's share of
+the items (split.py), on xdist workers too (each computes the same split), and
+writes what it collected and kept to $TOWER_CHILD_SHARD_ITEMS, so the merge can
+prove that every item ran in exactly one shard.
 """
 
 from __future__ import annotations
@@ -22,6 +27,9 @@ import pytest
 from pytest_tower.plugin import tower_base_url, tower_deployment  # noqa: F401
 
 RESULTS_ENV = "TOWER_CHILD_RESULTS"
+SHARD_ENV = "TOWER_CHILD_SHARD"  # "K/N"
+SHARD_DURATIONS_ENV = "TOWER_CHILD_SHARD_DURATIONS"  # a JSON file {node id: seconds}, or ""
+SHARD_ITEMS_ENV = "TOWER_CHILD_SHARD_ITEMS"  # where the kept and collected ids are written
 BASE_URL_ENV = "TOWER_BASE_URL"
 MAX_REASON = 300
 
@@ -32,6 +40,8 @@ PARTIAL_OPTIONS = {"lf": "--lf", "stepwise": "--sw", "stepwise_skip": "--sw-skip
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get(SHARD_ENV):
+        config.pluginmanager.register(ShardSelector(os.environ[SHARD_ENV]), "tower-child-shard")
     path = os.environ.get(RESULTS_ENV)
     if path and not hasattr(config, "workerinput"):
         recorder = Recorder(path)
@@ -119,3 +129,47 @@ class Recorder:
 
     def pytest_unconfigure(self) -> None:
         self.file.close()
+
+
+class ShardSelector:
+    """Deselects the items of the other shards, after every other selection (-m, -k)."""
+
+    def __init__(self, shard: str) -> None:
+        index, total = shard.split("/")
+        self.shard, self.index, self.total = shard, int(index), int(total)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config: pytest.Config,
+                                      items: list[pytest.Item]) -> None:
+        from pytest_tower.checks.pytest_suite.split import split
+
+        durations = _durations(os.environ.get(SHARD_DURATIONS_ENV, ""))
+        ids = [item.nodeid for item in items]
+        mine = set(split(ids, self.total, durations)[self.index - 1])
+        kept = [item for item in items if item.nodeid in mine]
+        dropped = [item for item in items if item.nodeid not in mine]
+        target = os.environ.get(SHARD_ITEMS_ENV)
+        if target:  # every xdist worker writes the same content; the last one stays
+            known = sum(1 for i in ids if i in durations)
+            _write_atomic(target, {"shard": self.shard, "collected": ids,
+                                   "selected": [i.nodeid for i in kept],
+                                   "balanced_by": "durations" if known else "count",
+                                   "durations_known": known})
+        if dropped:
+            items[:] = kept
+            config.hook.pytest_deselected(items=dropped)
+
+
+def _durations(path: str) -> dict[str, float]:
+    if not path:
+        return {}
+    with open(path, encoding="utf-8") as file:
+        data = json.load(file)
+    return {str(k): float(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def _write_atomic(path: str, data: Any) -> None:
+    temporary = f"{path}.{os.getpid()}.tmp"
+    with open(temporary, "w", encoding="utf-8") as file:
+        json.dump(data, file)
+    os.replace(temporary, path)

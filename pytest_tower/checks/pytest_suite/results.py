@@ -138,6 +138,11 @@ def suite_metrics(suite: Suite) -> dict[str, float]:
     return metrics
 
 
+def durations(suite: Suite) -> dict[str, float]:
+    """Each finished test's time, setup and teardown included (what balances shards)."""
+    return {t.nodeid: round(t.duration, 4) for t in suite.tests.values() if t.finished}
+
+
 def suite_findings(suite: Suite) -> list[Finding]:
     """Failing tests as pytest's short summary lists them: id, FAILED/ERROR, one line."""
     return [Finding(path=t.nodeid, code="FAILED" if t.outcome == "failed" else "ERROR",
