@@ -11,14 +11,21 @@ from pytest_tower.core.model import CheckType
 # check-type name -> the module that defines its CHECK_TYPE
 BUILTIN = {
     "bandit": "pytest_tower.checks.bandit.check",
+    "deps": "pytest_tower.checks.deps",
+    "command": "pytest_tower.checks.command.check",
     "files": "pytest_tower.checks.files",
+    "junit": "pytest_tower.checks.junit.check",
     "licenses": "pytest_tower.checks.licenses.check",
     "load": "pytest_tower.checks.load.check",
+    "mypy": "pytest_tower.checks.mypy",
     "package": "pytest_tower.checks.package",
     "pip-audit": "pytest_tower.checks.pip_audit.check",
     "ruff": "pytest_tower.checks.ruff.check",
+    "sarif": "pytest_tower.checks.sarif.check",
     "sbom": "pytest_tower.checks.sbom",
+    "schemathesis": "pytest_tower.checks.schemathesis.check",
     "tests": "pytest_tower.checks.pytest_suite.check",
+    "wapiti": "pytest_tower.checks.wapiti.check",
 }
 
 

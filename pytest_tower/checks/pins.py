@@ -45,17 +45,26 @@ def _requirements() -> list[str]:
 
 
 def supported(dist: str) -> SpecifierSet | None:
-    """The version range pytest-tower requires of distribution `dist`; None if unknown."""
+    """The version range pytest-tower requires of distribution `dist`; None if unknown.
+    A tool only one check type drives (mypy) is pinned in an extra, `pytest-tower[mypy]`."""
     from packaging.requirements import InvalidRequirement, Requirement
 
+    in_extra: SpecifierSet | None = None  # a tool of one check type only: an extra's pin
     for text in _requirements():
         try:
             req = Requirement(text)
         except InvalidRequirement:
             continue
-        if req.marker is None and _canonical(req.name) == _canonical(dist):
+        if _canonical(req.name) != _canonical(dist):
+            continue
+        if req.marker is None:
             return req.specifier
-    return None
+        extra = _EXTRA_ONLY.fullmatch(str(req.marker))
+        if extra and _canonical(extra[1]) == _canonical(dist):  # pytest-tower[mypy]
+            return req.specifier
+        if in_extra is None and extra:
+            in_extra = req.specifier
+    return in_extra
 
 
 def check(tool: str, dist: str, version_text: str, *, command: Sequence[str] = (),
@@ -105,11 +114,12 @@ def install_hint(*dists: str) -> str:
 def _pinned_text(dist: str) -> str:
     """The range as pinned, `>=0.17,<0.18`, read without packaging (it runs at import:
     every check type's install hint is made when its module loads)."""
-    for text in _requirements():
-        found = _PLAIN_REQUIREMENT.match(text)
-        if found and _canonical(found[1]) == _canonical(dist):
-            specs = [s.strip() for s in found[2].split(",") if s.strip()]
-            return ",".join(sorted(specs, key=lambda s: s[0] != ">"))
+    pinned = [(_rank(found[3], dist), found[2]) for text in _requirements()
+              if (found := _PLAIN_REQUIREMENT.match(text))
+              and _canonical(found[1]) == _canonical(dist)]
+    for _, wanted in sorted(pinned, key=lambda p: p[0]):  # unmarked, its own extra, others
+        specs = [s.strip() for s in wanted.split(",") if s.strip()]
+        return ",".join(sorted(specs, key=lambda s: s[0] != ">"))
     return ""
 
 
@@ -118,7 +128,16 @@ def _range(spec: SpecifierSet | None) -> str:
     return ",".join(sorted((str(s) for s in spec or ()), key=lambda s: s[0] != ">"))
 
 
-_PLAIN_REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*([^;@]*)$")
+_EXTRA_ONLY = re.compile(r"""extra\s*==\s*["']([\w.-]+)["']""")
+_PLAIN_REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*([^;@]*?)"
+                                r"""\s*(?:;\s*extra\s*==\s*["']([\w.-]+)["']\s*)?$""")
+
+
+def _rank(extra: str | None, dist: str) -> int:
+    """Which pin of `dist` counts: the unmarked one, else its own extra's, else any."""
+    if not extra:
+        return 0
+    return 1 if _canonical(extra) == _canonical(dist) else 2
 
 
 def _canonical(name: str) -> str:

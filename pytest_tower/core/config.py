@@ -11,6 +11,7 @@ and a suggestion; options.py, tomlpos.py and suggest.py hold the helpers.
 from __future__ import annotations
 
 import copy
+import os
 import re
 import tomllib
 from collections.abc import Iterator, Mapping
@@ -18,14 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest_tower.core.interpolate as interpolate  # `from core import` may bind a stale module
 from pytest_tower.core.conditions import FAIL, WARN, Condition, ConditionError, parse_condition
-from pytest_tower.core.errors import ConfigError
-from pytest_tower.core.model import CheckType, Option
-from pytest_tower.core.names import check_key
-from pytest_tower.core.options import OptionError, read_option
-from pytest_tower.core.suggest import did_you_mean
-from pytest_tower.core.tomlpos import TomlLines
-from pytest_tower.environments.config import (
+from pytest_tower.core.env_config import (
     ENV_STAGE,
     EnvEntry,
     environment_check_type,
@@ -33,6 +29,12 @@ from pytest_tower.environments.config import (
     promote_needs,
     read_environments,
 )
+from pytest_tower.core.errors import ConfigError
+from pytest_tower.core.model import CheckType, Option
+from pytest_tower.core.names import check_key
+from pytest_tower.core.options import OptionError, read_option
+from pytest_tower.core.suggest import did_you_mean
+from pytest_tower.core.tomlpos import TomlLines
 
 SETTINGS_TABLE = "tower"
 RESERVED_TABLES = {SETTINGS_TABLE, ENV_STAGE}
@@ -138,7 +140,11 @@ def load_pipeline(path: Path, check_types: Mapping[str, CheckType]) -> Pipeline:
             path, f"TOML syntax error: {exc}", line=int(line.group(1)) if line else None,
             expected="valid TOML (https://toml.io)",
         ) from None
-    return _Reader(path, text, check_types).pipeline(data)
+    expanded = interpolate.expand(data, path, TomlLines(text).locate, os.environ)  # ${NAME}
+    try:
+        return _Reader(path, text, check_types).pipeline(expanded.data)
+    except ConfigError as exc:  # an error may quote a value: never a secret's
+        raise interpolate.masked(exc, expanded.secrets) from None
 
 
 class _Reader:

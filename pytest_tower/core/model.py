@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 if TYPE_CHECKING:
-    from pytest_tower.core.runner import ToolRun
+    from pytest_tower.core.runner import ToolGroup, ToolRun
 
 # Metric units. A condition's value must be written in a unit of the same
 # kind as its metric ("coverage >= 90%", "duration < 2s"); counts take none.
@@ -26,9 +26,9 @@ BYTES = "B"
 UNITS = (COUNT, PERCENT, SECONDS, MILLISECONDS, BYTES)
 
 # The kinds a check table's option may have (core/options.py has one reader each);
-# environment strategies add their own three, read by environments/spec.py.
+# environment strategies add their own three, read by core/env_spec.py.
 CheckOptionKind = Literal["str", "int", "number", "bool", "str_list", "duration",
-                          "table_list", "int_or_auto"]
+                          "table_list", "int_or_auto", "int_list", "str_or_list", "table"]
 OptionKind = Literal[CheckOptionKind, "table", "argv", "health"]
 OPTION_KINDS: tuple[str, ...] = get_args(CheckOptionKind)
 
@@ -53,8 +53,9 @@ class MetricSpec:
 class Option:
     """A check-type-specific key of a `[stage.check]` table.
 
-    kind: "str", "int", "number", "bool", "str_list", "duration", "table_list" or
-    "int_or_auto" (a whole number >= 1, or "auto"); checked when the check type
+    kind: "str", "int", "number", "bool", "str_list", "duration", "table_list",
+    "int_or_auto" (a whole number >= 1, or "auto"), "int_list", "str_or_list" (one
+    string or a list of strings, as given) or "table" (of strings); checked when the check type
     is registered, so a typo is a usage error naming it, not a KeyError later.
     """
 
@@ -147,8 +148,10 @@ class CheckContext:
         tool: str = "",
         fix: str = "",
         env: Mapping[str, str | None] | None = None,
+        group: ToolGroup | None = None,
     ) -> ToolRun:
-        """Run a tool within what is left of this check's timeout."""
+        """Run a tool within what is left of this check's timeout (`group`: one of
+        several run at once from threads, stopped together; see ToolGroup)."""
         import time
 
         from pytest_tower.core.runner import run_tool
@@ -163,6 +166,7 @@ class CheckContext:
             tool=tool or Path(argv[0]).name,
             fix=fix,
             env=env,
+            group=group,
         )
 
 
@@ -185,13 +189,17 @@ class FindingsStyle:
     security_severity: Mapping[str, str] = field(default_factory=dict)
     tags: Sequence[str] = ()
     notification_codes: Sequence[str] = ()
+    tool_from_check: bool = False
+    """A type that reads other tools' output (sarif): its findings are exported under the
+    check's own tool (the first word of the measured `tool`, e.g. semgrep), not `tool`."""
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form the report carries per check (`findings_style`)."""
         return {"tool": self.tool, "information_uri": self.information_uri,
                 "default_level": self.default_level, "levels": dict(self.levels),
                 "security_severity": dict(self.security_severity), "tags": list(self.tags),
-                "notification_codes": list(self.notification_codes)}
+                "notification_codes": list(self.notification_codes),
+                "tool_from_check": self.tool_from_check}
 
 
 @dataclass(frozen=True)

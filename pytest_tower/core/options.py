@@ -83,6 +83,29 @@ def _table_list(value: Any) -> list[dict[str, Any]]:
     return [dict(v) for v in value]
 
 
+def _int_list(value: Any) -> list[int]:
+    if not isinstance(value, list) or not value:
+        raise OptionError(f"a non-empty list of whole numbers such as [0, 1], got {_show(value)}")
+    return [_int(v) for v in value]
+
+
+def _str_or_list(value: Any) -> str | list[str]:
+    """One string or a list of strings, kept as given (a command: a shell line or an argv)."""
+    if isinstance(value, str):
+        return _str(value)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise OptionError(f'one string or a list of strings such as ["npm", "ci"], got '
+                          f"{_show(value)}")
+    return _str_list(value)
+
+
+def _table(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise OptionError(f'a table of strings such as {{ NAME = "value" }}, got {_show(value)}')
+    return {_str(k): _str(v) for k, v in value.items()}
+
+
 READERS: dict[str, Callable[[Any], Any]] = {
     "str": _str,
     "int": _int,
@@ -92,6 +115,9 @@ READERS: dict[str, Callable[[Any], Any]] = {
     "duration": _duration,
     "table_list": _table_list,
     "int_or_auto": _int_or_auto,
+    "int_list": _int_list,
+    "str_or_list": _str_or_list,
+    "table": _table,
 }
 
 

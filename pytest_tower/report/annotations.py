@@ -79,7 +79,13 @@ def findings_style(check: Mapping[str, Any], check_types: CheckTypes) -> Finding
     """
     declared = check_types.get(str(check.get("type") or ""))
     if declared is not None:
-        return declared.findings
+        style = declared.findings
+        measured = str(check.get("tool") or "").split(" ", 1)[0].rstrip(",")
+        if style is not None and style.tool_from_check and measured:
+            from dataclasses import replace
+
+            return replace(style, tool=measured)
+        return style
     tool = str(check.get("tool") or "").split(" ", 1)[0].lower()
     for candidate in (tool, str(check.get("check") or "").lower()):
         for check_type in check_types.values():

@@ -142,3 +142,27 @@ def test_bad_policy_is_a_config_error(pytester, gates, table: str, message: str,
     assert "[compliance.licenses]" in err
     assert message in err
     assert no_traceback(err)
+
+
+def test_any_spdx_id_is_known_through_license_expression(tmp_path_factory, run_tower) -> None:
+    """Ids beyond any hand-kept table (the SPDX list of license-expression): a
+    License-Expression of MIT-Modern-Variant is judged, `allow` may name BSD-3-Clause-LBNL;
+    a LicenseRef the policy does not name stays unknown, even one the library's own index
+    maps to MIT."""
+    python = make_venv(tmp_path_factory.mktemp("spdx"), {
+        "tower-modern": 'license = "MIT-Modern-Variant"',
+        "tower-lbnl": 'license = "BSD-3-Clause-LBNL"',
+        "tower-zero": 'license = "MIT-0 OR Apache-2.0"',
+        "tower-ref": 'license = "LicenseRef-MIT-Bootstrap"',
+    })
+    run = run_tower(f"""
+        [compliance.licenses]
+        allow = ["MIT-Modern-Variant", "BSD-3-Clause-LBNL", "mit-0"]
+        python = "{python}"
+    """, "-p", "no:cacheprovider")
+    check = run.check
+    assert check["metrics"] == {"packages": 4, "denied": 0, "unknown": 1, "excepted": 0}, \
+        run.output
+    assert [(f["path"], f["code"]) for f in check["findings"]] == [("tower-ref 1.0", "unknown")]
+    assert "'LicenseRef-MIT-Bootstrap' is not a recognised licence" in run.output
+    assert run.rc == pytest.ExitCode.TESTS_FAILED

@@ -150,3 +150,48 @@ def test_policy_entries_are_canonical_ids(entry: str, canonical: str) -> None:
 def test_policy_entries_that_are_not_one_id_are_rejected(entry: str, message: str) -> None:
     with pytest.raises(ValueError, match="^" + message.replace("(", r"\(")):
         spdx.canonical_policy_id(entry)
+
+
+@pytest.mark.parametrize(
+    ("written", "ids"),
+    [("MIT-Modern-Variant", ("MIT-Modern-Variant",)),
+     ("bsd-3-clause-lbnl", ("BSD-3-Clause-LBNL",)),
+     ("Apache-2.0", ("Apache-2.0",)),
+     ("GPL-2.0", ("GPL-2.0-only",)),  # deprecated SPDX ids, from the library's list
+     ("LGPL-2.1+", ("LGPL-2.1-or-later",)),
+     ("LicenseRef-MIT-Bootstrap", ()),  # the library's index maps it to MIT: not here
+     ("LicenseRef-Apache", ())],
+)
+def test_every_spdx_id_comes_from_license_expression(written: str,
+                                                     ids: tuple[str, ...]) -> None:
+    assert spdx.lookup(written) == ids
+
+
+def test_the_spdx_list_is_the_library_s_not_a_hand_kept_one() -> None:
+    """Hundreds of ids, as the SPDX list has (the hand table had 66)."""
+    assert spdx.known_licence("MIT-Modern-Variant")
+    assert spdx.known_licence("CERN-OHL-S-2.0")
+    assert not spdx.known_licence("MIT-Licence-X")
+    assert not spdx.known_licence("Classpath-exception-2.0")  # an exception, not a licence
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [("MIT-Modern-Variant OR BSD-3-Clause-LBNL", "MIT-Modern-Variant OR BSD-3-Clause-LBNL"),
+     ("apache-2.0 with llvm-exception", "Apache-2.0 WITH LLVM-exception"),
+     ("gpl-2.0+ AND mit", "GPL-2.0-or-later AND MIT"),
+     ("MIT AND LicenseRef-Foo", "MIT AND LicenseRef-Foo (unrecognised)")],
+)
+def test_expressions_are_parsed_by_the_library(text: str, shown: str) -> None:
+    assert str(spdx.parse(text)) == shown
+
+
+def test_policy_accepts_any_id_on_the_spdx_list() -> None:
+    assert spdx.canonical_policy_id("BSD-3-Clause-LBNL") == "BSD-3-Clause-LBNL"
+    assert spdx.canonical_policy_id("mit-modern-variant") == "MIT-Modern-Variant"
+    assert spdx.canonical_policy_id("Apache-2.0 WITH LLVM-exception") == \
+        "Apache-2.0 WITH LLVM-exception"
+    decision = spdx.evaluate(spdx.parse("MIT-Modern-Variant"),
+                             Policy(frozenset({"BSD-3-Clause-LBNL"})))
+    assert (decision.status, decision.reason) == (
+        NOT_ALLOWED, "MIT-Modern-Variant is not in the allow list")

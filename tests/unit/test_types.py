@@ -1,7 +1,7 @@
-"""Types are checked, not only written: mypy --strict, py.typed, and the report schema.
+"""Types are shipped and kept: py.typed in the wheel, and the report schema.
 
-Our own gate (gates.toml's unit-tests stage) runs this file, so a type error
-fails the gate until a `mypy` check type exists to run it as a check.
+`mypy --strict pytest_tower` itself is our own gate's [types.mypy] check
+(gates.toml, through the mypy check type), no longer a test here.
 """
 
 from __future__ import annotations
@@ -10,33 +10,13 @@ import json
 import subprocess
 import sys
 import zipfile
-from collections import defaultdict
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints, is_typeddict
-
-import pytest
 
 from pytest_tower.report.json_report import write_config_error
 from pytest_tower.report.schema import ReportDict
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def test_mypy_strict_is_clean() -> None:
-    """`mypy --strict pytest_tower` with the venv's mypy (the dev extra) reports nothing."""
-    run = subprocess.run([sys.executable, "-m", "mypy", "--strict", "pytest_tower"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
-    if "No module named mypy" in run.stderr:
-        pytest.fail("mypy is not installed: pip install -e '.[dev]'")
-    by_file: defaultdict[str, list[str]] = defaultdict(list)
-    for line in run.stdout.splitlines():
-        if ": error: " in line:
-            by_file[line.split(":", 1)[0]].append(line)
-    summary = "\n".join(f"{path} ({len(lines)}):\n  " + "\n  ".join(lines)
-                        for path, lines in sorted(by_file.items()))
-    assert run.returncode == 0 and run.stdout.startswith("Success"), (
-        f"mypy --strict pytest_tower exited {run.returncode}; errors by file:\n"
-        f"{summary or run.stdout + run.stderr}")
 
 
 def test_wheel_ships_py_typed(tmp_path: Path) -> None:

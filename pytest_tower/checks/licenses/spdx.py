@@ -1,121 +1,95 @@
 """Licence names as packages write them -> SPDX expressions -> allowed or not. Pure.
 
-Packages spell licences many ways ("MIT License", "Apache 2.0", a trove
-classifier) and name ambiguous families ("BSD", "LGPL"). Names map to SPDX
-ids; an ambiguous name keeps every id it may mean and is allowed only when
-all of them are. Anything not recognised stays unknown: never a pass.
+SPDX ids, their deprecated spellings (`GPL-2.0+`) and expressions come from
+the `license-expression` library (the SPDX licence list it ships: 700+ ids
+and exceptions, kept current by its maintainers, not by us). Packages also
+spell licences loosely ("MIT License", "Apache 2.0", a trove classifier) and
+name ambiguous families ("BSD", "LGPL"): that alias layer is ours, because no
+library maps those. An ambiguous name keeps every id it may mean and is
+allowed only when all of them are. Anything not recognised stays unknown:
+never a pass.
 
-Long because most of it is the table of licence spellings and families; the
-logic that judges an expression is short.
+Slightly long because of a small parser for loose text the library refuses
+("Apache 2.0 or MIT License": names with spaces); SPDX expressions themselves
+are parsed by the library, loose spellings are in aliases.py.
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from pytest_tower.checks.licenses.aliases import ALIASES, loose_key
 
 ALLOWED, UNKNOWN, NOT_ALLOWED, DENIED = "allowed", "unknown", "not-allowed", "denied"
 _RANK = {ALLOWED: 0, UNKNOWN: 1, NOT_ALLOWED: 2, DENIED: 3}  # OR takes the best, AND the worst
 
-KNOWN_IDS = [
-    "0BSD", "AFL-3.0", "AGPL-3.0-only", "AGPL-3.0-or-later", "Apache-1.1", "Apache-2.0",
-    "APSL-2.0", "Artistic-2.0", "BlueOak-1.0.0", "BSD-1-Clause", "BSD-2-Clause",
-    "BSD-2-Clause-Patent", "BSD-3-Clause", "BSD-3-Clause-Clear", "BSD-4-Clause", "BSL-1.0",
-    "CC-BY-4.0", "CC-BY-SA-4.0", "CC0-1.0", "CDDL-1.0", "CECILL-2.1", "CNRI-Python", "ECL-2.0",
-    "EPL-1.0", "EPL-2.0", "EUPL-1.2", "GPL-1.0-only", "GPL-1.0-or-later", "GPL-2.0-only",
-    "GPL-2.0-or-later", "GPL-3.0-only", "GPL-3.0-or-later", "HPND", "ISC", "LGPL-2.0-only",
-    "LGPL-2.0-or-later", "LGPL-2.1-only", "LGPL-2.1-or-later", "LGPL-3.0-only",
-    "LGPL-3.0-or-later", "MIT", "MIT-0", "MIT-CMU", "MPL-1.1", "MPL-2.0",
-    "MPL-2.0-no-copyleft-exception", "MS-PL", "NCSA", "OFL-1.1", "OpenSSL", "PostgreSQL",
-    "PSF-2.0", "Python-2.0", "Python-2.0.1", "SSPL-1.0", "Unicode-3.0", "Unicode-DFS-2016",
-    "Unlicense", "UPL-1.0", "W3C", "WTFPL", "X11", "Zlib", "ZPL-2.0", "ZPL-2.1"
-]
-EXCEPTION_IDS = [
-    "Classpath-exception-2.0", "GCC-exception-3.1", "LLVM-exception", "Autoconf-exception-3.0",
-    "Bison-exception-2.2", "Font-exception-2.0", "OpenJDK-assembly-exception-1.0",
-    "Qt-LGPL-exception-1.1"
-]
-# Deprecated SPDX ids still seen in metadata.
-DEPRECATED = {
-    "GPL-2.0": "GPL-2.0-only", "GPL-2.0+": "GPL-2.0-or-later", "GPL-3.0": "GPL-3.0-only",
-    "GPL-3.0+": "GPL-3.0-or-later", "LGPL-2.0": "LGPL-2.0-only", "LGPL-2.0+": "LGPL-2.0-or-later",
-    "LGPL-2.1": "LGPL-2.1-only", "LGPL-2.1+": "LGPL-2.1-or-later", "LGPL-3.0": "LGPL-3.0-only",
-    "LGPL-3.0+": "LGPL-3.0-or-later", "AGPL-3.0": "AGPL-3.0-only", "AGPL-3.0+": "AGPL-3.0-or-later",
-}
-_LGPL = ("LGPL-2.0-only", "LGPL-2.0-or-later", "LGPL-2.1-only", "LGPL-2.1-or-later",
-         "LGPL-3.0-only", "LGPL-3.0-or-later")
-_GPL = ("GPL-2.0-only", "GPL-2.0-or-later", "GPL-3.0-only", "GPL-3.0-or-later")
-# Common spellings (names, trove classifier leaves) -> the SPDX ids they may mean.
-ALIASES: dict[str, tuple[str, ...]] = {
-    "MIT License": ("MIT",), "Expat": ("MIT",), "MIT No Attribution License (MIT-0)": ("MIT-0",),
-    "BSD": ("BSD-2-Clause", "BSD-3-Clause"), "BSD License": ("BSD-2-Clause", "BSD-3-Clause"),
-    "BSD 2-Clause": ("BSD-2-Clause",), "Simplified BSD": ("BSD-2-Clause",),
-    "FreeBSD": ("BSD-2-Clause",), "BSD 3-Clause": ("BSD-3-Clause",),
-    "New BSD": ("BSD-3-Clause",), "Modified BSD": ("BSD-3-Clause",),
-    "Revised BSD": ("BSD-3-Clause",), "3-clause BSD": ("BSD-3-Clause",),
-    "2-clause BSD": ("BSD-2-Clause",), "Apache": ("Apache-2.0",), "Apache 2.0": ("Apache-2.0",),
-    "Apache Software License": ("Apache-2.0",), "ASL 2.0": ("Apache-2.0",),
-    "Apache License, Version 2.0": ("Apache-2.0",), "Apache 1.1": ("Apache-1.1",),
-    "PSF": ("PSF-2.0",), "PSFL": ("PSF-2.0",), "Python Software Foundation License": ("PSF-2.0",),
-    "Python": ("Python-2.0",), "MPL 2.0": ("MPL-2.0",), "Mozilla Public License 2.0 (MPL 2.0)":
-    ("MPL-2.0",), "MPL 1.1": ("MPL-1.1",), "ISC License (ISCL)": ("ISC",), "ISCL": ("ISC",),
-    "GPL": _GPL, "GPLv2": ("GPL-2.0-only",), "GPLv2+": ("GPL-2.0-or-later",),
-    "GPLv3": ("GPL-3.0-only",), "GPLv3+": ("GPL-3.0-or-later",),
-    "GNU General Public License (GPL)": _GPL,
-    "GNU General Public License v2 (GPLv2)": ("GPL-2.0-only",),
-    "GNU General Public License v2 or later (GPLv2+)": ("GPL-2.0-or-later",),
-    "GNU General Public License v3 (GPLv3)": ("GPL-3.0-only",),
-    "GNU General Public License v3 or later (GPLv3+)": ("GPL-3.0-or-later",),
-    "LGPL": _LGPL, "GNU Library or Lesser General Public License (LGPL)": _LGPL,
-    "GNU Lesser General Public License v2 (LGPLv2)": ("LGPL-2.0-only", "LGPL-2.1-only"),
-    "GNU Lesser General Public License v2 or later (LGPLv2+)": ("LGPL-2.0-or-later",),
-    "GNU Lesser General Public License v3 (LGPLv3)": ("LGPL-3.0-only",),
-    "GNU Lesser General Public License v3 or later (LGPLv3+)": ("LGPL-3.0-or-later",),
-    "LGPLv2.1": ("LGPL-2.1-only",), "LGPLv2.1+": ("LGPL-2.1-or-later",),
-    "LGPLv3": ("LGPL-3.0-only",), "LGPLv3+": ("LGPL-3.0-or-later",),
-    "GNU Affero General Public License v3": ("AGPL-3.0-only",),
-    "GNU Affero General Public License v3 or later (AGPLv3+)": ("AGPL-3.0-or-later",),
-    "AGPLv3": ("AGPL-3.0-only",), "AGPLv3+": ("AGPL-3.0-or-later",),
-    "The Unlicense (Unlicense)": ("Unlicense",),
-    "CC0 1.0 Universal (CC0 1.0) Public Domain Dedication": ("CC0-1.0",),
-    "Boost Software License 1.0 (BSL-1.0)": ("BSL-1.0",), "zlib/libpng License": ("Zlib",),
-    "Eclipse Public License 1.0 (EPL-1.0)": ("EPL-1.0",),
-    "Eclipse Public License 2.0 (EPL-2.0)": ("EPL-2.0",),
-    "Universal Permissive License (UPL)": ("UPL-1.0",),
-    "Historical Permission Notice and Disclaimer (HPND)": ("HPND",),
-    "European Union Public Licence 1.2 (EUPL 1.2)": ("EUPL-1.2",),
-    "Zope Public License": ("ZPL-2.0", "ZPL-2.1"),
-}
-_IDS = {i.lower(): i for i in (*KNOWN_IDS, *EXCEPTION_IDS)}
-_IDS.update({k.lower(): v for k, v in DEPRECATED.items()})
-_NOISE = {"the", "license", "licence", "licensed", "software", "version", "only", "under"}
 _OPERATORS = ("AND", "OR", "WITH")
+_REF = re.compile(r"^LicenseRef-[A-Za-z0-9.-]+$")
 
 
 class SpdxError(ValueError):
     """A licence expression that does not parse."""
 
 
-def _key(name: str) -> str:
-    """A spelling-insensitive key: 'Apache License, Version 2.0' -> 'apache 2'."""
-    text = name.lower().strip()
-    bare = re.sub(r"\([^)]*\)", " ", text)
-    text = bare if bare.strip() else text.strip("()")
-    text = re.sub(r"\bor[\s-]+later\b", "+", text)
-    text = re.sub(r"[-_,/:;]+", " ", text)
-    text = re.sub(r"(?<=[a-z])v?(?=\d)", " ", text)  # gplv3, apache2 -> gpl 3, apache 2
-    text = re.sub(r"\bv(?=\d)", "", text)
-    text = re.sub(r"(\d)\.0(?![\d.])", r"\1", text)  # 2.0 -> 2
-    words = [w for w in text.split() if w not in _NOISE]
-    return " ".join(words).replace(" +", "+")
+def _is_ref(name: str) -> bool:
+    """A `LicenseRef-...` name: the library's index maps some (scancode's own) to SPDX
+    ids (LicenseRef-MIT-Bootstrap -> MIT); here a LicenseRef means only what the policy
+    names, so those are left out."""
+    return name.lower().startswith("licenseref-")
 
 
-_ALIAS_KEYS: dict[str, tuple[str, ...]] = {}
-for _name, _ids in ALIASES.items():
-    _ALIAS_KEYS[_key(_name)] = _ids
-for _id in KNOWN_IDS:
-    _ALIAS_KEYS.setdefault(_key(_id), (_id,))
+@dataclass(frozen=True)
+class _Table:
+    """The SPDX list of license-expression, as this module asks it."""
+
+    licences: Mapping[str, str]  # lower-case id or deprecated id -> canonical licence id
+    exceptions: Mapping[str, str]  # lower-case exception id -> canonical exception id
+    loose: Mapping[str, tuple[str, ...]]  # loose_key(name) -> the ids a loose name may mean
+    licensing: Any  # license_expression.Licensing over the SPDX symbols only
+    library: Any  # the license_expression module it was built with: its classes, its errors
+
+
+@functools.cache
+def _table() -> _Table:
+    """Built on first use (the index is ~2,400 entries: not at import).
+
+    Every class and exception is taken from the module object the table was built
+    with: an in-process pytest run (pytester) may drop license_expression from
+    sys.modules, and a later import would give classes that isinstance and except
+    clauses do not match against this cached table's objects.
+    """
+    import license_expression as library
+
+    licences: dict[str, str] = {}
+    exceptions: dict[str, str] = {}
+    symbols = []
+    for entry in library.get_license_index():
+        key = entry.get("spdx_license_key") or ""
+        if not key or _is_ref(key):
+            continue
+        aliases = tuple(a for a in entry.get("other_spdx_license_keys") or ()
+                        if a and not _is_ref(a))
+        is_exception = bool(entry.get("is_exception"))
+        symbols.append(library.LicenseSymbol(key, aliases=aliases, is_exception=is_exception))
+        for name in (key, *aliases):
+            (exceptions if is_exception else licences).setdefault(name.lower(), key)
+    by_key: dict[str, set[str]] = {}
+    for canonical in set(licences.values()):
+        by_key.setdefault(loose_key(canonical), set()).add(canonical)
+    # an id's loose spelling ("Apache 2" for Apache-2.0) only where it names one id
+    loose: dict[str, tuple[str, ...]] = {k: (next(iter(ids)),) for k, ids in by_key.items()
+                                         if len(ids) == 1}
+    loose.update({loose_key(name): ids for name, ids in ALIASES.items()})
+    return _Table(licences, exceptions, loose, library.Licensing(symbols), library)
+
+
+def known_licence(spdx_id: str) -> bool:
+    """Whether `spdx_id` is on the SPDX licence list (any case, deprecated ids too)."""
+    return spdx_id.strip().lower() in _table().licences
 
 
 def lookup(name: str, extra: Iterable[str] = ()) -> tuple[str, ...]:
@@ -127,9 +101,17 @@ def lookup(name: str, extra: Iterable[str] = ()) -> tuple[str, ...]:
     extra_ids = {e.lower(): e for e in extra}
     if name.lower() in extra_ids:
         return (extra_ids[name.lower()],)
-    if name.lower() in _IDS:
-        return (_IDS[name.lower()],)
-    return _ALIAS_KEYS.get(_key(name), ())
+    table = _table()
+    if name.lower() in table.licences:
+        return (table.licences[name.lower()],)
+    if _is_ref(name):
+        return ()
+    return tuple(table.loose.get(loose_key(name), ()))
+
+
+def _exception(name: str) -> str:
+    """An exception's canonical id, or the name as written when the list lacks it."""
+    return _table().exceptions.get(name.strip().lower(), name)
 
 
 @dataclass(frozen=True)
@@ -165,18 +147,44 @@ Expr = Leaf | Op
 
 
 def parse(text: str, extra: Iterable[str] = ()) -> Expr:
-    """Parse an SPDX expression (also loose names such as 'MIT License')."""
+    """Parse an SPDX expression (through license-expression), or loose text such as
+    'MIT License' or 'Apache 2.0 or MIT License' (names with spaces, which SPDX has not)."""
     extra = tuple(extra)
     whole = text.strip()
     if not whole:
         raise SpdxError("empty licence expression")
     if lookup(whole, extra):
         return Leaf(whole, lookup(whole, extra))
-    tokens = _tokens(whole)
-    parser = _Parser(tokens, extra, whole)
+    table = _table()
+    try:
+        tree = table.licensing.parse(whole, strict=True, validate=False)
+    except (table.library.ExpressionError, table.library.ParseError):  # ParseError: boolean.py's
+        return _parse_loose(whole, extra)
+    if tree is None:
+        raise SpdxError(f"{whole!r} holds no licence")
+    return _convert(tree, table, extra)
+
+
+def _convert(node: Any, table: _Table, extra: tuple[str, ...]) -> Expr:
+    """license-expression's tree -> Leaf/Op, each symbol looked up here (LicenseRef-…
+    only when named by the policy)."""
+    licensing = table.licensing
+    if isinstance(node, licensing.AND | licensing.OR):
+        op = "AND" if isinstance(node, licensing.AND) else "OR"
+        return Op(op, tuple(_convert(a, table, extra) for a in node.args))
+    if isinstance(node, table.library.LicenseWithExceptionSymbol):
+        key = str(node.license_symbol.key)
+        return Leaf(key, lookup(key, extra), _exception(str(node.exception_symbol.key)))
+    key = str(node.key)
+    return Leaf(key, lookup(key, extra))
+
+
+def _parse_loose(text: str, extra: tuple[str, ...]) -> Expr:
+    tokens = _tokens(text)
+    parser = _Parser(tokens, extra, text)
     expr = parser.any_of()
     if parser.pos != len(tokens):
-        raise SpdxError(f"unexpected {tokens[parser.pos]!r} in {whole!r}")
+        raise SpdxError(f"unexpected {tokens[parser.pos]!r} in {text!r}")
     return expr
 
 
@@ -198,7 +206,7 @@ def _tokens(text: str) -> list[str]:
 
 
 class _Parser:
-    """Recursive descent, SPDX precedence: WITH > AND > OR."""
+    """Recursive descent over loose text, SPDX precedence: WITH > AND > OR."""
 
     def __init__(self, tokens: list[str], extra: tuple[str, ...], text: str) -> None:
         self.tokens, self.extra, self.text, self.pos = tokens, extra, text, 0
@@ -242,6 +250,7 @@ class _Parser:
             exception = self.take()
             if exception in (*_OPERATORS, "(", ")"):
                 raise SpdxError(f"expected an exception after WITH in {self.text!r}")
+            exception = _exception(exception)
         return Leaf(token, lookup(token, self.extra), exception)
 
 
@@ -291,7 +300,7 @@ def _judge(spdx_id: str, policy: Policy) -> Decision:
 def canonical_policy_id(entry: str) -> str:
     """An allow/deny entry as one canonical id; ValueError saying why not."""
     text = entry.strip()
-    if re.match(r"^LicenseRef-[A-Za-z0-9.-]+$", text):
+    if _REF.match(text):
         return text
     base, _, exception = text.partition(" WITH ")
     ids = lookup(base)
@@ -300,8 +309,8 @@ def canonical_policy_id(entry: str) -> str:
         raise ValueError(f"{entry!r} is {why} (write SPDX ids such as 'MIT', "
                          "'Apache-2.0', or 'LicenseRef-<name>' for your own)")
     if exception:
-        known = _IDS.get(exception.strip().lower())
-        if known not in EXCEPTION_IDS:
+        known = _table().exceptions.get(exception.strip().lower())
+        if known is None:
             raise ValueError(f"{entry!r}: {exception.strip()!r} is not a known SPDX exception")
         return f"{ids[0]} WITH {known}"
     return ids[0]

@@ -69,7 +69,7 @@ CASES = [
         env=path_first("bin"), expect="FAIL  violations == 0  (measured 1)"),
     FaultCase(id="tools2-ruff-old-version", gates=RUFF + 'executable = "bin/ruff"\n', files={
         **UNUSED, "bin/ruff": fake_ruff("ruff 0.1.0")}, setup=executable("bin/ruff"),
-        expect="is not a supported version: pytest-tower reads ruff>=0.17,<0.18"),
+        expect="is not a supported version: pytest-tower reads ruff>=0.15,<0.18"),
     FaultCase(id="tools2-ruff-says-no-version", gates=RUFF + 'executable = "bin/ruff"\n', files={
         **UNUSED, "bin/ruff": fake_ruff("ruff")}, setup=executable("bin/ruff"),
         expect="did not say which version it is"),

@@ -1,0 +1,1 @@
+"""The junit check type: any test runner, judged from the JUnit XML it writes."""
