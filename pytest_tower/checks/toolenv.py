@@ -66,3 +66,50 @@ def installed_version(ctx: CheckContext, python: str, dist: str, fix: str) -> st
         raise ToolError(f"{dist} is not installed for {python}", command=run.argv,
                         stderr=run.stderr, fix=fix)
     return run.stdout.strip()
+
+
+def interpreter(ctx: CheckContext, name: str, requirements: Sequence[str]) -> tuple[str, str]:
+    """(python, version of the tool): the check's `python` option, else its own tool venv.
+
+    `requirements[0]` is the tool's pinned requirement (`schemathesis>=4.32,<5`): a
+    version outside it is an error, since its reports may not read as this gate reads
+    them (a `python` the user chose may hold any version).
+    """
+    from packaging.requirements import Requirement
+
+    from pytest_tower.core.runner import find_executable
+
+    wanted = Requirement(requirements[0])
+    fix = f"pip install '{wanted}' into that interpreter's environment"
+    python = ctx.options.get("python") or ""
+    if python:
+        found = find_executable(python, ctx.root)
+        if found is None:
+            raise ToolError(f"python = {python!r}: no such interpreter", fix=fix)
+        python = found
+        version = installed_version(ctx, python, wanted.name, fix)
+    else:
+        python = str(tool_python(ctx, name, requirements))
+        fix = f"delete .tower/tools/{name}-* and rerun, or set `python`"
+        version = _own_version(ctx, Path(python).parent.parent, wanted.name, fix)
+    if not wanted.specifier.contains(version, prereleases=True):
+        raise ToolError(f"{wanted.name} {version} ({python}) is not a supported version: "
+                        f"pytest-tower reads {wanted}", fix=fix)
+    return python, version
+
+
+def _own_version(ctx: CheckContext, venv: Path, dist: str, fix: str) -> str:
+    """The tool's version in our own venv: asked once (a Python start-up, 0.1-0.5 s), then
+    read from `tower-versions.json` beside the marker; nobody else installs into it."""
+    from pytest_tower.core.fs import write_json_atomic
+
+    cache = venv / "tower-versions.json"
+    try:
+        known = json.loads(cache.read_text())
+        if isinstance(known.get(dist), str):
+            return str(known[dist])
+    except (OSError, ValueError, AttributeError):
+        pass
+    version = installed_version(ctx, str(venv / "bin" / "python"), dist, fix)
+    write_json_atomic(cache, {dist: version})
+    return version

@@ -62,3 +62,18 @@ def make_venv(root: Path, packages: dict[str, str], version: str = "1.0") -> Pat
 def _run(argv: list[str]) -> None:
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, f"{argv} failed:\n{proc.stdout}\n{proc.stderr}"
+
+
+def shared_tool_venv(name: str, requirements: tuple[str, ...]) -> Path:
+    """The tool venv a check type makes for itself (`<repo>/.tower/tools/<name>-<hash>`),
+    made once — as a user's first run makes it — and reused by every test session after
+    (xdist workers wait on its lock); link a tmp project's .tower/tools to its parent."""
+    import time
+
+    from pytest_tower.checks.toolenv import tool_python
+    from pytest_tower.core.model import CheckContext
+
+    root = Path(__file__).resolve().parents[2]
+    ctx = CheckContext(f"tests::{name}", root, {}, 1200.0, root / ".tower" / "tmp",
+                       deadline=time.monotonic() + 1200.0)
+    return tool_python(ctx, name, requirements).parent.parent

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import pytest
 
-from pytest_tower.checks.pip_audit.waivers import Waivers, validate
+from pytest_tower.checks.waivers import Waivers, validate
 
 TODAY = date(2026, 6, 1)
 

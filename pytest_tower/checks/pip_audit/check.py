@@ -18,7 +18,7 @@ audited environment's metadata says so, since an unreachable service says
 Waivers (`ignore`) are applied here, not by `--ignore-vuln`, so they stay listed.
 
 Long because each trap above is its own check of pip-audit's report; the offline
-database is osv.py, waivers are waivers.py.
+database is osv.py, waivers are checks/waivers.py.
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest_tower.checks.pins as _pins
-import pytest_tower.checks.pip_audit.waivers as waivers
+import pytest_tower.checks.waivers as waivers
 from pytest_tower.checks.distributions import canonical_name, read_environment
-from pytest_tower.checks.pip_audit.waivers import Waivers
+from pytest_tower.checks.waivers import Waivers
 from pytest_tower.core.model import (
     CheckContext,
     CheckType,
