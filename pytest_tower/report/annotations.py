@@ -127,13 +127,10 @@ def _findings(check: Mapping[str, Any], tool: str, name: str, level: str, root: 
 
 
 def _condition_text(cond: Mapping[str, Any]) -> str:
-    from pytest_tower.core.units import format_value
+    """`expr: measured ...`, worded as every other renderer words it."""
+    from pytest_tower.core.conditions import measured_text
 
-    unit = cond.get("unit") or ""
-    text = f"{cond.get('expr')}: measured {format_value(cond.get('actual'), unit)}"
-    if "baseline" in cond and cond["baseline"] is not None:
-        text += f", baseline {format_value(cond['baseline'], unit)}"
-    return text
+    return f"{cond.get('expr')}: {measured_text(cond)}"
 
 
 def _path(path: str, root: Path, workspace: Path | None) -> str:

@@ -116,3 +116,15 @@ def test_findings_are_annotated_by_the_check_types_declaration() -> None:
     assert github_annotations(report(check(type="todo", tool="todo-scan 1", findings=[f]),
                                      check(type="ruff", findings=[f])), check_types=types) == [
         "::error file=a.py,line=2,title=todo-scan TD1::left in"]
+
+
+def test_a_failed_baseline_condition_is_worded_as_the_terminal_words_it() -> None:
+    from pytest_tower.report.text import condition_line
+
+    cond = {"expr": "p95 <= baseline * 1.10", "actual": 0.12, "unit": "s", "baseline": 0.1,
+            "threshold": 0.11, "passed": False, "level": "fail"}
+    (line,) = github_annotations(report(check(stage="perf", check="load", tool="locust",
+                                              conditions=[cond])))
+    measured = condition_line(cond).split("(", 1)[1].rstrip(")")
+    assert "threshold" in measured
+    assert line.endswith(f"::p95 <= baseline * 1.10: {measured}")
