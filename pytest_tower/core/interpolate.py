@@ -36,8 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from pytest_tower.core.errors import ConfigError
+from pytest_tower.core.secrets import MASK
 
-MASK = "***"
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SECRET_KEY = re.compile(
     r"secret|token|passw|passphrase|pwd|credential|auth|cookie|private|api[_-]?key|"

@@ -105,24 +105,20 @@ def show_history(config: pytest.Config, metric: str | None) -> int:
     """`pytest --tower-show [METRIC]`: print from the history file; exit 0, or 4 if none."""
     import shutil
     import sys
-    import tomllib
 
     from pytest_tower.history.store import DEFAULT_HISTORY, read_history
     from pytest_tower.run.start import gates_path
+    from pytest_tower.run.stubs import tower_setting
 
     gates = gates_path(config)
     history = gates.parent / DEFAULT_HISTORY
-    try:
-        settings = tomllib.loads(gates.read_text(encoding="utf-8")).get("tower", {})
-        named = settings.get("history", str(DEFAULT_HISTORY)) if isinstance(settings, dict) \
-            else str(DEFAULT_HISTORY)
+    named = tower_setting(gates, "history")  # None: not set, or no readable gates.toml
+    if named is not None:
         if not isinstance(named, str) or not named or "\0" in named:
             sys.stderr.write(f"ERROR: pytest-tower: {gates}: [tower] history: expected a path "
                              f"to a file, got {named!r}\n")
             return 4
         history = gates.parent / named
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        pass  # no readable gates.toml: the default place
     if not history.exists():
         sys.stderr.write(f"ERROR: pytest-tower: no history at {history}: run pytest --tower "
                          "first\n")

@@ -61,7 +61,17 @@ def tower_setting(gates: Path, key: str) -> Any:
     except (OSError, ValueError, UnicodeDecodeError):
         return None
     table = data.get("tower")
-    return table.get(key) if isinstance(table, dict) else None
+    value = table.get(key) if isinstance(table, dict) else None
+    if isinstance(value, str) and "${" in value:  # ${NAME} as the config reader expands it
+        from pytest_tower.core.errors import ConfigError
+        from pytest_tower.core.interpolate import expand
+
+        try:
+            expanded = expand({"tower": {key: value}}, gates, lambda _t, _k: None, os.environ)
+        except ConfigError:
+            return None  # the config reader stops the run with the error (exit 4)
+        value = expanded.data["tower"][key]
+    return value
 
 
 def write_stubs(targets: Targets, gates: Path) -> None:

@@ -79,3 +79,27 @@ def test_dollar_dollar_is_a_literal_and_env_braces_keep_their_meaning(run_tower)
     """, files={"conftest.py": TOKEN_TYPE.replace(
         '{"n": 1}', '{"n": 1 if ctx.options["where"] == "${HOME} {env:HOME}" else 0}')})
     assert run.rc == pytest.ExitCode.OK, run.output
+
+
+def test_the_tower_report_and_history_paths_read_the_environment(
+        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """[tower] report/history are read before the config reader too (the running stub,
+    --tower-show): they expand ${NAME} the same way, never to a literal `${OUT}` folder."""
+    pytester.makefile(".toml", gates="""
+        [tower]
+        report = "${OUT}/tower.json"
+        history = "${OUT:-x}/history.jsonl"
+
+        [compliance.files]
+        required = ["gates.toml"]
+    """.replace("\n        ", "\n"))
+    monkeypatch.setenv("OUT", "job-7")
+    run = pytester.runpytest("--tower")
+    assert run.ret == 0, run.stdout.str()
+    assert '"verdict": "passed"' in (pytester.path / "job-7" / "tower.json").read_text()
+    assert (pytester.path / "job-7" / "history.jsonl").is_file()
+    assert not any("${" in p.name for p in pytester.path.iterdir())
+    shown = pytester.runpytest("--tower-show")
+    assert shown.ret == 0, shown.stdout.str() + shown.stderr.str()
+    assert "last run: PASSED" in shown.stdout.str()
+    assert "(1 runs in history)" in shown.stdout.str()
