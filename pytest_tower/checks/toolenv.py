@@ -7,7 +7,8 @@ installed in. Blocking it from our plugin is not deterministic (entry points
 load in an unspecified order, and once loaded its option and fixtures are
 registered), so the load check never puts locust where pytest runs: it keeps
 its own venv under `<root>/.tower/tools/<name>-<hash>/`, created on first use
-with `python -m venv` and pip, and reused while its requirements are the same.
+with `python -m venv` and pip, and reused while its requirements are the same
+(`$TOWER_TOOLS` moves that folder out of the project, e.g. to a CI cache).
 
 The venv is built in place under a file lock (two xdist workers may want it at
 once) and marked complete by `tower-tool.json` only after pip succeeded; a
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import sys
 import time
@@ -28,14 +30,30 @@ from pytest_tower.core.fs import locked
 from pytest_tower.core.model import CheckContext, ToolError
 
 MARKER = "tower-tool.json"
+TOOLS_ENV = "TOWER_TOOLS"
+
+
+def tools_folder(ctx: CheckContext) -> Path:
+    """Where tool venvs live: `$TOWER_TOOLS` when set (one folder shared by every
+    project of a machine, or a CI cache), else `<root>/.tower/tools`. A venv's name
+    holds the hash of its Python version and requirements, so sharing is safe."""
+    shared = os.environ.get(TOOLS_ENV, "").strip()
+    if shared:
+        return Path(shared).expanduser().resolve()
+    return ctx.root.resolve() / ".tower" / "tools"
+
+
+def venv_for(ctx: CheckContext, name: str, requirements: Sequence[str]) -> Path:
+    """The folder of the tool venv for `requirements` under this Python version."""
+    tag = "\n".join([f"{sys.version_info[0]}.{sys.version_info[1]}", *requirements])
+    digest = hashlib.sha256(tag.encode()).hexdigest()[:10]
+    return tools_folder(ctx) / f"{name}-{digest}"
 
 
 def tool_python(ctx: CheckContext, name: str, requirements: Sequence[str]) -> Path:
     """The interpreter of the tool venv for `requirements`, made if needed."""
-    tag = "\n".join([f"{sys.version_info[0]}.{sys.version_info[1]}", *requirements])
-    digest = hashlib.sha256(tag.encode()).hexdigest()[:10]
-    tools = ctx.root.resolve() / ".tower" / "tools"
-    venv = tools / f"{name}-{digest}"
+    venv = venv_for(ctx, name, requirements)
+    tools = venv.parent
     python = venv / "bin" / "python"
     if (venv / MARKER).exists():
         return python
@@ -90,7 +108,7 @@ def interpreter(ctx: CheckContext, name: str, requirements: Sequence[str]) -> tu
         version = installed_version(ctx, python, wanted.name, fix)
     else:
         python = str(tool_python(ctx, name, requirements))
-        fix = f"delete .tower/tools/{name}-* and rerun, or set `python`"
+        fix = f"delete {tools_folder(ctx) / name}-* and rerun, or set `python`"
         version = _own_version(ctx, Path(python).parent.parent, wanted.name, fix)
     if not wanted.specifier.contains(version, prereleases=True):
         raise ToolError(f"{wanted.name} {version} ({python}) is not a supported version: "

@@ -1,0 +1,40 @@
+"""Tool venvs live in the project, or in one folder named by $TOWER_TOOLS (a CI cache)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from pytest_tower.checks.toolenv import MARKER, tool_python, tools_folder, venv_for
+from pytest_tower.core.model import CheckContext
+
+
+def context(root: Path) -> CheckContext:
+    return CheckContext("perf::load", root, {}, 10.0, root / ".tower" / "tmp",
+                        deadline=time.monotonic() + 10.0)
+
+
+def test_the_project_folder_by_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TOWER_TOOLS", raising=False)
+    assert tools_folder(context(tmp_path)) == tmp_path.resolve() / ".tower" / "tools"
+
+
+def test_a_shared_folder_is_reused_by_every_project(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    shared = tmp_path / "cache"
+    monkeypatch.setenv("TOWER_TOOLS", str(shared))
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert tools_folder(context(one)) == tools_folder(context(two)) == shared.resolve()
+    # a complete venv made for project one (its marker written) is project two's too:
+    # no second build, nothing under two/.tower
+    venv = venv_for(context(one), "fake", ["fake-tool==1"])
+    assert venv.parent == shared.resolve()
+    venv.mkdir(parents=True)
+    (venv / MARKER).write_text(json.dumps({"requirements": ["fake-tool==1"]}))
+    assert tool_python(context(two), "fake", ["fake-tool==1"]) == venv / "bin" / "python"
+    assert not (two / ".tower").exists()
+    # another Python version or requirement is another venv
+    assert venv_for(context(two), "fake", ["fake-tool==2"]) != venv
