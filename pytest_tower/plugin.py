@@ -84,6 +84,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="print the last run and a metric's trend from the history, then exit "
         "(e.g. violations, lint::ruff:violations, duration)",
     )
+    group.addoption("--tower-rollback", metavar="ENV[=RELEASE]", default=None, help=(
+        "roll environment ENV of gates.toml back to its previous verified release (or RELEASE, "
+        "e.g. staging=r5), health-check it, record who, when and why; runs no gate"))
+    group.addoption("--tower-reason", metavar="TEXT", default=None, help=(
+        "why --tower-rollback rolls back (required; kept in state, history and report)"))
+    group.addoption("--tower-status", nargs="?", const="", default=None, metavar="ENV", help=(
+        "print each environment's releases (current, verified, previous; when, by whom, "
+        "which run), or only ENV's; runs no gate"))
     group.addoption(
         "--tower-shard",
         metavar="K/N",
@@ -186,6 +194,11 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
         from pytest_tower.run.merge import merge_main
 
         return merge_main(config)
+    if config.getoption("tower_rollback", None) is not None or config.getoption(
+            "tower_status", None) is not None:
+        from pytest_tower.run.rollback import on_demand_main
+
+        return on_demand_main(config)
     metric = config.getoption("tower_show")
     if metric is not None and config.getoption("tower"):
         message = ("--tower-show prints the history and runs no gate; run it on its own "

@@ -6,12 +6,20 @@ import hashlib
 import time
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_tower.core.env_spec import EnvironmentSpec
-from pytest_tower.environments.model import Deployment, EnvError, RollbackError, RollbackResult
+from pytest_tower.environments.model import (
+    Deployment,
+    EnvError,
+    RollbackError,
+    RollbackResult,
+)
 from pytest_tower.environments.procs import Monitor, interrupts_raise
-from pytest_tower.environments.state import ROLLED_BACK, VERIFIED, EnvState, env_lock
+from pytest_tower.environments.state import ROLLED_BACK, VERIFIED, EnvState, env_lock, now
+
+if TYPE_CHECKING:
+    from pytest_tower.environments.on_demand import OnDemand
 
 
 class Environment:
@@ -35,27 +43,39 @@ class Environment:
     def deploy(self, artifact: Path) -> Deployment:
         raise NotImplementedError
 
-    def rollback(self, reason: str) -> RollbackResult:
+    def rollback(self, reason: str, on_demand: OnDemand | None = None) -> RollbackResult:
         """Back to the last verified release. The frame every strategy shares: the lock,
         on_failure = "keep", no earlier release, the failed one's status and the timing;
-        the strategy's `_roll_back` does the switch."""
-        with self.lock(), interrupts_raise():
+        the strategy's `_roll_back` does the switch.
+
+        `on_demand` (a person's `--tower-rollback`): no waiting for the lock, no
+        on_failure = "keep", the target is the verified release before the current one
+        (or the one named), and it becomes the verified release the gate falls back to."""
+        timeout = None if on_demand is None else 0.0
+        with self.lock(timeout), interrupts_raise():
             began = time.monotonic()
             data = self.state.load()
             current = self.state.entry(data.get("current"), data)
             if current is None:
                 raise RollbackError(f"{self.name}: nothing is deployed, nothing to roll back")
-            if self.options["on_failure"] == "keep":
+            if on_demand is None and self.options["on_failure"] == "keep":
                 self.state.set_status(current["release"], current["status"],
                                       kept=self.mask(reason))
                 return RollbackResult(self.name, current["release"], None, 0.0,
                                       self.mask(reason))
-            target = self.state.entry(data.get("verified"), data)
-            if target is None or target["release"] == current["release"]:
-                raise self._cannot_roll_back(current, reason,
-                                             "there is no earlier verified release")
+            if on_demand is None:
+                target = self.state.entry(data.get("verified"), data)
+                if target is None or target["release"] == current["release"]:
+                    raise self._cannot_roll_back(current, reason,
+                                                 "there is no earlier verified release")
+            else:
+                target = on_demand.target(self.name, current, data["history"])
             confirmed = self._roll_back(current, target, reason)
-            self.state.set_status(current["release"], ROLLED_BACK, reason=self.mask(reason))
+            by = {} if on_demand is None else {"by": on_demand.by, "at": now()}
+            self.state.set_status(current["release"], ROLLED_BACK, reason=self.mask(reason),
+                                  **({"rolled_back": by} if by else {}))
+            if on_demand is not None:  # what the gate's next failure returns to
+                self.state.set_status(target["release"], VERIFIED, restored=by)
             self.rollback_seconds = elapsed(began)
             return RollbackResult(self.name, current["release"], target["release"],
                                   round(self.rollback_seconds, 3), self.mask(reason),
@@ -63,6 +83,16 @@ class Environment:
 
     def stop(self) -> None:
         self._unwatch()
+
+    def leave_serving(self) -> None:
+        """End this run's watch and leave what serves running (a rollback on demand's
+        release outlives the run, like a promote-only environment's)."""
+        self._unwatch()
+
+    def health(self) -> tuple[bool, str]:
+        """One health probe of what serves now (and, where configured, that it is the
+        release this run put there)."""
+        return self._probe()
 
     def lock(self, timeout: float | None = None) -> AbstractContextManager[None]:
         wait = self.options["lock_timeout"] if timeout is None else timeout
@@ -91,7 +121,7 @@ class Environment:
             if problem:
                 raise EnvError(f"{self.name}: {entry['release']} passed its checks but "
                                f"{problem}; it is NOT marked verified")
-            self.state.set_status(entry["release"], VERIFIED)
+            self.state.set_status(entry["release"], VERIFIED, verified_at=now())
 
     def metrics(self) -> dict[str, float]:
         failures = self._health_failures

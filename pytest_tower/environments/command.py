@@ -29,7 +29,7 @@ from pytest_tower.environments.model import (
     EnvError,
 )
 from pytest_tower.environments.procs import fetch, free_port, interrupts_raise, probe, wait_healthy
-from pytest_tower.environments.state import DEPLOYED, FAILED, now
+from pytest_tower.environments.state import DEPLOYED, FAILED, actor, now, run_label
 
 
 class _StepFailed(Exception):
@@ -64,7 +64,8 @@ class CommandEnvironment(Environment):
             entry: dict[str, Any] = {"release": release, "status": DEPLOYED, "started": now(),
                                      **artifact_facts(artifact), "log_path": str(log),
                                      "pid": None, "port": port, "url": "",
-                                     "confirmed": bool(self.options["release_check"])}
+                                     "confirmed": bool(self.options["release_check"]),
+                                     "by": actor(), "run": run_label()}
             message = ""
             try:
                 entry["url"] = self.mask(self._fill(self.options["url"]))
@@ -103,6 +104,7 @@ class CommandEnvironment(Environment):
     def _roll_back(self, current: dict[str, Any], target: dict[str, Any], reason: str) -> bool:
         if not self.options["rollback"]:
             raise self._cannot_roll_back(current, reason, "no rollback command is configured")
+        self._values.setdefault("{env}", self.name)  # a rollback on demand deployed nothing
         try:
             self._roll_to(target, current["release"], Path(current["log_path"]))
         except (_StepFailed, EnvError) as exc:

@@ -37,7 +37,7 @@ from pytest_tower.environments.procs import (
     stop_group,
     wait_healthy,
 )
-from pytest_tower.environments.state import DEPLOYED, FAILED, now
+from pytest_tower.environments.state import DEPLOYED, FAILED, actor, now, run_label
 
 INSTALL_TIMEOUT = 300.0
 
@@ -65,7 +65,8 @@ class LocalEnvironment(Environment):
             entry: dict[str, Any] = {"release": release, "status": DEPLOYED, "started": now(),
                                      "dir": str(folder), **artifact_facts(artifact),
                                      "log_path": str(folder / "app.log"), "pid": None,
-                                     "port": None, "url": "", "confirmed": True}
+                                     "port": None, "url": "", "confirmed": True,
+                                     "by": actor(), "run": run_label()}
             previous = self.state.entry(self.state.load().get("current"))
             try:
                 step = time.monotonic()

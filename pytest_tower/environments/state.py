@@ -38,6 +38,27 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def actor() -> str:
+    """Who acts: the CI's user (GitHub Actions, GitLab CI), else the OS user."""
+    import getpass
+
+    for name in ("GITHUB_ACTOR", "GITLAB_USER_LOGIN"):
+        if os.environ.get(name):
+            return os.environ[name]
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid {os.getuid()}"
+
+
+def run_label() -> str:
+    """Which run: the CI's run or pipeline id when there is one, else this process."""
+    for name, what in (("GITHUB_RUN_ID", "GitHub run"), ("CI_PIPELINE_ID", "GitLab pipeline")):
+        if os.environ.get(name):
+            return f"{what} {os.environ[name]}"
+    return f"pid {os.getpid()}"
+
+
 class EnvState:
     """state.json of one environment: a counter, current, verified, history."""
 
@@ -116,8 +137,12 @@ def env_lock(path: Path, timeout: float, what: str) -> Iterator[None]:
         with locked(path, timeout=timeout, holder=f"pid {os.getpid()} since {now()}"):
             yield
     except LockTimeout as exc:
+        holder = exc.holder or "unknown holder"
+        if not timeout:  # a person's command: said at once, never a wait
+            raise EnvLockedError(f"{what}: the environment is locked by another run "
+                                 f"({holder}); try again once that run has finished") from None
         raise EnvLockedError(
             f"{what}: the environment is locked by another run "
-            f"({exc.holder or 'unknown holder'}) and was not released within "
+            f"({holder}) and was not released within "
             f"{timeout:g}s; wait for that run to finish, or raise lock_timeout"
         ) from None

@@ -33,6 +33,11 @@ class History(list[dict[str, Any]]):
 
     skipped: int = 0
     problem: str = ""
+    events: list[dict[str, Any]]  # lines with an "event" (a rollback on demand), oldest first
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events = []
 
     @property
     def note(self) -> str:
@@ -75,6 +80,16 @@ def append_history(path: Path, report: Mapping[str, Any], keep: int | None = Non
         raise ValueError(f"keep must be at least 1, got {keep}")
     root = (report.get("project") or {}).get("root")
     entry = history_entry(report, git_branch(Path(root) if root else path.parent))
+    _append(path, entry, keep)
+
+
+def append_event(path: Path, event: Mapping[str, Any]) -> None:
+    """Append an event that is not a run (`{"event": "rollback", ...}`): readers keep
+    events apart from runs, so trends and the last run are never one of them."""
+    _append(path, event, None)
+
+
+def _append(path: Path, entry: Mapping[str, Any], keep: int | None) -> None:
     data = (json.dumps(entry, separators=(",", ":")) + "\n").encode()
     path.parent.mkdir(parents=True, exist_ok=True)
     path = output_target(path)  # a symlink is followed; a FIFO or device is refused
@@ -117,7 +132,9 @@ def read_history(path: Path) -> History:
         except (ValueError, RecursionError):
             runs.skipped += 1
             continue
-        if _is_run(run):
+        if isinstance(run, dict) and isinstance(run.get("event"), str):
+            runs.events.append(run)
+        elif _is_run(run):
             runs.append(run)
         else:
             runs.skipped += 1

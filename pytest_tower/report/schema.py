@@ -87,6 +87,24 @@ class EnvironmentDict(TypedDict):
     metrics: dict[str, float]
 
 
+class RollbackDict(TypedDict):
+    """A rollback on demand (`pytest --tower-rollback ENV`): who, when, why, what it did."""
+
+    env: str
+    strategy: str
+    who: str  # $GITHUB_ACTOR, $GITLAB_USER_LOGIN, else the OS user
+    reason: str  # --tower-reason
+    at: str  # ISO 8601, UTC
+    requested: str | None  # the release named (ENV=r5), None: the previous verified one
+    from_release: str | None
+    to_release: str | None
+    seconds: float
+    health: str  # the health check after the switch: "ok: ..." or "FAILED: ..."
+    done: bool  # rolled back and healthy: the command's exit 0
+    refused: bool  # nothing was touched (no such release, none earlier, locked)
+    message: str
+
+
 class ProjectDict(TypedDict):
     root: str
     commit: str | None  # git HEAD, None outside a git checkout
@@ -128,5 +146,7 @@ class ReportDict(TypedDict):
     shard: NotRequired[str]  # "K/N": this report is one part of a --tower-shard run
     shard_data: NotRequired[dict[str, ShardDataDict]]  # check id -> kept raw data
     merged: NotRequired[MergedDict]  # written by --tower-merge
+    rollback: NotRequired[RollbackDict]  # written by --tower-rollback (verdict
+    # "rolled-back" when done, else "error": never "passed", no gate ran)
     checks: list[CheckDict]
     environments: list[EnvironmentDict]
