@@ -137,9 +137,15 @@ def implied_needs(env: EnvEntry, check_ref: str, earlier: list[Any],
                         f"or {key} = ... without environment")
     builds = [c for c in earlier if c.check_type.name == BUILD_TOOL]
     if not builds:
+        stage = table.strip("[]").split(".", 1)[0]
         raise error(f"environment {env.name!r} deploys the wheel that a [<stage>.{BUILD_TOOL}] "
-                    "check builds, and none comes before this check", table, "environment",
-                    expected=f"a [build.{BUILD_TOOL}] table earlier in gates.toml")
+                    "check builds, and none comes before this check in pipeline order "
+                    "(stages run in the order their FIRST table appears in gates.toml, so "
+                    f"every [{stage}.*] check runs where the first [{stage}.*] table stands)",
+                    table, "environment",
+                    expected=f"a [build.{BUILD_TOOL}] table in a stage that starts earlier; "
+                    f"or put this check in a stage of its own after the build (e.g. "
+                    f"[{stage}-testing.{table.strip('[]').split('.', 1)[-1]}])")
     env.users.append(check_ref)
     return [builds[0].ref]
 

@@ -175,3 +175,27 @@ def test_a_baseline_path_that_is_a_folder(pytester, gates, no_traceback) -> None
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "[tower] baseline: 'accepted' is a folder" in result.stderr.str()
     assert no_traceback(result.stdout.str() + result.stderr.str())
+
+
+def test_a_check_on_an_environment_in_a_stage_that_starts_before_the_build(run_tower) -> None:
+    """TOML groups [security.*] where its first table stands: a deploy check added after
+    the build still runs before it. The error says why and how to place it."""
+    run = run_tower("""
+        [security.files]
+        tool = "files"
+        required = ["gates.toml"]
+
+        [build.package]
+
+        [environments.staging]
+        command = "python -m http.server {port} --bind 127.0.0.1"
+
+        [security.smoke]
+        tool = "tests"
+        environment = "staging"
+        paths = ["tests"]
+    """)
+    assert run.rc == 4, run.output
+    assert "stages run in the order their FIRST table appears in gates.toml" in run.output
+    assert "[security-testing.smoke]" in run.output
+    assert "Traceback" not in run.output
