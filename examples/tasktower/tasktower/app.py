@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
-from tasktower import __version__, db, validation
+from tasktower import __version__, db, openapi, validation
 from tasktower.migrations import current_version, migrate
 from tasktower.web import HTTPError, StartResponse, read_json, respond
 
@@ -19,6 +19,10 @@ logger = logging.getLogger("tasktower")
 
 Result = tuple[int, Any]
 Handler = Callable[..., Result]
+
+# What a path parameter may be: an id is 1 to 18 ASCII digits (fits SQLite's
+# 64-bit integer); anything else is no resource (404), never a crash.
+PATH_PARAMETERS = {"task_id": r"[0-9]{1,18}"}
 
 
 def _configure_logging() -> None:
@@ -44,15 +48,20 @@ class TaskTower:
         self._db_path = db_path
         self._migrated: set[str] = set()
         self._lock = threading.Lock()
-        self._routes: list[tuple[re.Pattern[str], dict[str, Handler]]] = [
-            (re.compile(r"/healthz"), {"GET": self.health}),
-            (re.compile(r"/tasks"), {"GET": self.list_tasks, "POST": self.create_task}),
-            (
-                re.compile(r"/tasks/(?P<task_id>[0-9]{1,18})"),
-                {"GET": self.get_task, "PATCH": self.update_task, "DELETE": self.delete_task},
-            ),
-            (re.compile(r"/tasks/(?P<task_id>[0-9]{1,18})/complete"), {"POST": self.complete}),
-        ]
+        # The routing table: path template -> method -> handler. openapi.py
+        # documents exactly these (tests/unit/test_openapi.py holds them equal).
+        self.routes: dict[str, dict[str, Handler]] = {
+            "/healthz": {"GET": self.health},
+            "/openapi.json": {"GET": self.openapi},
+            "/tasks": {"GET": self.list_tasks, "POST": self.create_task},
+            "/tasks/{task_id}": {
+                "GET": self.get_task,
+                "PATCH": self.update_task,
+                "DELETE": self.delete_task,
+            },
+            "/tasks/{task_id}/complete": {"POST": self.complete},
+        }
+        self._patterns = [(_pattern(path), methods) for path, methods in self.routes.items()]
 
     @property
     def db_path(self) -> str:
@@ -88,7 +97,7 @@ class TaskTower:
             return respond(start_response, 500, {"error": "internal server error"})
 
     def _route(self, method: str, path: str) -> tuple[Handler, dict[str, Any]]:
-        for pattern, methods in self._routes:
+        for pattern, methods in self._patterns:
             match = pattern.fullmatch(path)
             if match is None:
                 continue
@@ -117,8 +126,13 @@ class TaskTower:
             return 503, {"status": "error", "version": __version__, "error": "database unavailable"}
         return 200, {"status": "ok", "version": __version__, "schema_version": version}
 
+    def openapi(self, environ: dict[str, Any]) -> Result:
+        """The OpenAPI 3 document of this API, for clients and API fuzzers."""
+        return 200, openapi.DOCUMENT
+
     def list_tasks(self, environ: dict[str, Any]) -> Result:
-        query = parse_qs(environ.get("QUERY_STRING", ""))
+        # blank values kept: "?limit=" is a bad limit, not an absent one
+        query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
         try:
             done = validation.done_filter(query.get("done", []))
             limit = validation.limit(query.get("limit", []))
@@ -145,6 +159,17 @@ class TaskTower:
     def delete_task(self, environ: dict[str, Any], task_id: int) -> Result:
         _found(self._with_db(lambda conn: db.delete_task(conn, task_id)) or None, task_id)
         return 204, None
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    """A path template ("/tasks/{task_id}") as a regex, one named group per parameter."""
+    parts = re.split(r"\{(\w+)\}", template)  # literal, name, literal, name, ...
+    return re.compile(
+        "".join(
+            f"(?P<{part}>{PATH_PARAMETERS[part]})" if index % 2 else re.escape(part)
+            for index, part in enumerate(parts)
+        )
+    )
 
 
 def _validated(parse: Callable[[Any], dict[str, Any]], data: Any) -> dict[str, Any]:
