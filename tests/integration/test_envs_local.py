@@ -429,3 +429,47 @@ def test_lines_that_only_mention_errors_do_not_count(line) -> None:
     from pytest_tower.environments.procs import is_error_line
 
     assert not is_error_line(line)
+
+
+
+SAMPLE_TAIL = """
+import contextlib, json, sys, types
+sys.path.insert(0, sys.argv[1])
+import psutil
+import locust_runner
+
+class Tree:  # a process tree whose CPU seconds and clock the test sets
+    cpu = 0.0
+    def children(self, recursive=False): return []
+    def oneshot(self): return contextlib.nullcontext()
+    def cpu_times(self): return types.SimpleNamespace(user=self.cpu, system=0.0)
+    def memory_info(self): return types.SimpleNamespace(rss=1)
+
+tree, now = Tree(), [0.0]
+psutil.Process = lambda pid: tree
+locust_runner.time = types.SimpleNamespace(monotonic=lambda: now[0])
+sampler = locust_runner.Sampler(1)
+for clock, cpu in [(1.0, 1.9), (2.0, 3.8), (2.01, 3.85)]:  # 2 cores busy; then 10 ms
+    now[0], tree.cpu = clock, cpu
+    sampler.sample()
+print(json.dumps(sampler.summary()))
+"""
+
+
+def test_a_sample_close_behind_another_never_reads_above_the_cores(tmp_path) -> None:
+    """CPU time moves in clock ticks: the last sample, taken a few ms after the one
+    before, read 354 % for a 2-worker app on 2 cores (seen in CI). A short window joins
+    the one before it: 0.05 s over 10 ms is 500 % alone, 193 % with its second."""
+    from pytest_tower.checks.load.check import REQUIREMENTS, RUNNER
+    from pytest_tower.checks.toolenv import tool_python
+    from pytest_tower.core.model import CheckContext
+
+    ctx = CheckContext("tests::load", REPO, {}, 900.0, REPO / ".tower" / "tmp",
+                       deadline=time.monotonic() + 900.0)
+    python = tool_python(ctx, "locust", REQUIREMENTS)
+    run = subprocess.run([str(python), "-c", SAMPLE_TAIL, str(RUNNER.parent)],
+                         capture_output=True, text=True, timeout=120, cwd=tmp_path, check=False)
+    assert run.returncode == 0, run.stderr
+    summary = json.loads(run.stdout.splitlines()[-1])
+    assert round(summary["cpu"]) == 193, summary
+    assert round(summary["cpu_mean"]) == round(100 * 3.85 / 2.01), summary  # every second counted

@@ -248,6 +248,9 @@ def _sampler(pid: int) -> Sampler:
         raise RunError(f"cannot sample the target's resources: process {pid}: {exc}") from None
 
 
+MIN_WINDOW = 0.5  # seconds: a shorter sample window joins the one before it
+
+
 class Sampler:
     """CPU and RSS of a process and all its descendants (e.g. gunicorn and its workers).
 
@@ -265,6 +268,7 @@ class Sampler:
         self.samples = 0
         self.first = self.last = time.monotonic()
         self.cpu_total = 0.0
+        self.prev: tuple[float, float] | None = None  # the last window: (CPU s, wall s)
         self.sample()
 
     def sample(self) -> None:
@@ -296,8 +300,15 @@ class Sampler:
         busy = max(0.0, total - high)
         self.high = max(high, total)
         if self.samples:
-            self.cpu_peak = max(self.cpu_peak, 100 * busy / max(now - self.last, 1e-3))
             self.cpu_total += busy
+            window = now - self.last
+            if window < MIN_WINDOW and self.prev is not None:
+                # a sample close behind another (the last one, after the load): CPU
+                # time moves in clock ticks, so a short window reads far above what
+                # the cores can give; it counts with the window before it
+                busy, window = busy + self.prev[0], window + self.prev[1]
+            self.cpu_peak = max(self.cpu_peak, 100 * busy / max(window, 1e-3))
+            self.prev = (busy, window)
         self.rss_peak = max(self.rss_peak, rss)
         self.samples += 1
         self.last = now
