@@ -13,12 +13,15 @@ from pathlib import Path
 
 import pytest
 
-SLOW_TOOL = "#!/bin/sh\necho $$ > child.pid\ntouch started\nexec sleep 300\n"
+# The ruff check starts several ruff calls at once: each appends its pid (O_APPEND, one
+# short line: never a torn or truncated read), and every one must be gone after the stop.
+SLOW_TOOL = "#!/bin/sh\necho $$ >> child.pids\ntouch started\nexec sleep 300\n"
 SLOW_TEST = """
 import os, pathlib, time
 
 def test_slow():
-    pathlib.Path("child.pid").write_text(str(os.getpid()))
+    with open("child.pids", "a") as pids:
+        pids.write(f"{os.getpid()} ")
     pathlib.Path("started").touch()
     time.sleep(300)
 """
@@ -69,4 +72,7 @@ def test_a_stop_signal_interrupts_and_leaves_no_orphan(pytester: pytest.Pytester
     assert "Traceback" not in out and "INTERNALERROR" not in out
     report = json.loads((root / "r.json").read_text())
     assert report["verdict"] == "interrupted" and report["complete"] is False
-    assert process_gone(int((root / "child.pid").read_text())), f"{child} orphaned\n{out}"
+    pids = [int(line) for line in (root / "child.pids").read_text().split()]
+    assert pids, out
+    for pid in pids:
+        assert process_gone(pid), f"{child} {pid} orphaned\n{out}"
