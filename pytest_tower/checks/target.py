@@ -101,14 +101,27 @@ def tool_env(lines: list[str]) -> dict[str, str | None]:
     return {HEADERS_ENV: json.dumps(lines)}
 
 
+def launcher(module: str, entry: str, prog: str) -> str:
+    """A `python -c` launcher for a tool's CLI that appends the `headers` from HEADERS_ENV
+    as `-H` arguments: a secret never sits in the tool's argv."""
+    return ("import json, os, sys\n"
+            f"from {module} import {entry}\n"
+            f"headers = json.loads(os.environ.pop({HEADERS_ENV!r}, '[]'))\n"
+            f"sys.argv = [{prog!r}, *sys.argv[1:], *[a for h in headers for a in ('-H', h)]]\n"
+            f"sys.exit({entry}())\n")
+
+
 def run_against(ctx: CheckContext,
                 body: Callable[[CheckContext, str, list[str], set[str]], Measurement]
                 ) -> Measurement:
-    """body(ctx, url, header_lines, secrets) against the check's target; a ToolError
-    leaves masked, and never chained to the error that saw the secrets."""
+    """body(ctx, url, header_lines, secrets) against the check's target, once it answers
+    a TCP connect; a ToolError leaves masked, and never chained to the error that saw
+    the secrets."""
     url = base_url(ctx)
     lines, secrets = headers(ctx)
     try:
+        reachable(url, fix="start the application (or deploy the environment) before this "
+                           f"check, or fix `base_url` in {table_label(ctx.check_id)}")
         return body(ctx, url, lines, secrets)
     except ToolError as exc:
         failure = exc
