@@ -101,6 +101,12 @@ def tool_env(lines: list[str]) -> dict[str, str | None]:
     return {HEADERS_ENV: json.dumps(lines)}
 
 
+def install_hint(requirement: str) -> str:
+    """How a security tool gets installed: its own venv, made by the check."""
+    return (f"pytest-tower makes its own venv with '{requirement}' under .tower/tools (or "
+            "$TOWER_TOOLS); or set `python` to an interpreter that has it")
+
+
 def launcher(module: str, entry: str, prog: str) -> str:
     """A `python -c` launcher for a tool's CLI that appends the `headers` from HEADERS_ENV
     as `-H` arguments: a secret never sits in the tool's argv."""

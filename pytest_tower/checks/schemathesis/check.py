@@ -51,8 +51,7 @@ from pytest_tower.core.names import table_label
 from pytest_tower.core.runner import ToolRun
 from pytest_tower.core.secrets import mask
 
-INSTALL = (f"pytest-tower makes its own venv with '{REQUIREMENTS[0]}' under .tower/tools; "
-           "or set `python` to an interpreter that has it")
+INSTALL = target.install_hint(REQUIREMENTS[0])
 # the end of each phase: " ✅  Coverage (in 5.57s)"
 PROGRESS = re.compile(r"^\W*((?:Examples|Coverage|Fuzzing|Stateful) \(in [\d.]+s\))")
 LAUNCHER = target.launcher("schemathesis.cli", "schemathesis", "st")

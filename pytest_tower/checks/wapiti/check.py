@@ -39,8 +39,7 @@ from pytest_tower.core.names import table_label
 from pytest_tower.core.runner import ToolRun
 from pytest_tower.core.secrets import mask
 
-INSTALL = (f"pytest-tower makes its own venv with '{REQUIREMENTS[0]}' under .tower/tools; "
-           "or set `python` to an interpreter that has it")
+INSTALL = target.install_hint(REQUIREMENTS[0])
 PROGRESS = re.compile(r"\[\*\] (Launching module \w+|Wapiti found \d+ URLs)")
 LAUNCHER = target.launcher("wapitiCore.main.wapiti", "wapiti_asyncio_wrapper", "wapiti")
 
