@@ -107,6 +107,7 @@ def main() -> None:
     parser.add_argument("--max-examples", type=int, default=20)
     args = parser.parse_args()
     tools = ROOT / ".tower" / "tools"
+    tools.mkdir(parents=True, exist_ok=True)  # a link to a missing folder is not one
     with tempfile.TemporaryDirectory() as tmp:
         project = Path(tmp) / "project"
         (project / ".tower").mkdir(parents=True)

@@ -57,7 +57,12 @@ def tool_python(ctx: CheckContext, name: str, requirements: Sequence[str]) -> Pa
     python = venv / "bin" / "python"
     if (venv / MARKER).exists():
         return python
-    tools.mkdir(parents=True, exist_ok=True)
+    try:
+        tools.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file or a dangling link where the folder should be
+        raise ToolError(f"cannot make the tool folder {tools}: {exc.strerror or exc}",
+                        fix=f"remove or repair {tools}, or set ${TOOLS_ENV} to a "
+                            "writable folder") from exc
     with locked(tools / f"{name}.lock"):
         if (venv / MARKER).exists():  # another process made it while we waited
             return python

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pytest_tower.checks.toolenv import MARKER, tool_python, tools_folder, venv_for
-from pytest_tower.core.model import CheckContext
+from pytest_tower.core.model import CheckContext, ToolError
 
 
 def context(root: Path) -> CheckContext:
@@ -38,3 +38,15 @@ def test_a_shared_folder_is_reused_by_every_project(tmp_path: Path,
     assert not (two / ".tower").exists()
     # another Python version or requirement is another venv
     assert venv_for(context(two), "fake", ["fake-tool==2"]) != venv
+
+
+def test_a_dangling_link_for_the_tool_folder_is_an_error_naming_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # seen in the security bench: .tower/tools linked to a folder not yet made
+    monkeypatch.delenv("TOWER_TOOLS", raising=False)
+    (tmp_path / ".tower").mkdir()
+    (tmp_path / ".tower" / "tools").symlink_to(tmp_path / "missing")
+    with pytest.raises(ToolError) as caught:
+        tool_python(context(tmp_path), "fake", ["fake-tool==1"])
+    assert "cannot make the tool folder" in str(caught.value)
+    assert "TOWER_TOOLS" in (caught.value.fix or "")
