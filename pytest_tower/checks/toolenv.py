@@ -40,7 +40,9 @@ def tools_folder(ctx: CheckContext) -> Path:
     shared = os.environ.get(TOOLS_ENV, "").strip()
     if shared:
         return Path(shared).expanduser().resolve()
-    return ctx.root.resolve() / ".tower" / "tools"
+    # resolved whole: a venv's scripts name their interpreter by the path it was made
+    # at, so a linked .tower/tools must not leave the link's path in them
+    return (ctx.root / ".tower" / "tools").resolve()
 
 
 def venv_for(ctx: CheckContext, name: str, requirements: Sequence[str]) -> Path:

@@ -40,13 +40,33 @@ def test_a_shared_folder_is_reused_by_every_project(tmp_path: Path,
     assert venv_for(context(two), "fake", ["fake-tool==2"]) != venv
 
 
-def test_a_dangling_link_for_the_tool_folder_is_an_error_naming_it(
+def test_a_file_where_the_tool_folder_should_be_is_an_error_naming_it(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # seen in the security bench: .tower/tools linked to a folder not yet made
     monkeypatch.delenv("TOWER_TOOLS", raising=False)
     (tmp_path / ".tower").mkdir()
-    (tmp_path / ".tower" / "tools").symlink_to(tmp_path / "missing")
+    (tmp_path / ".tower" / "tools").write_text("not a folder")
     with pytest.raises(ToolError) as caught:
         tool_python(context(tmp_path), "fake", ["fake-tool==1"])
     assert "cannot make the tool folder" in str(caught.value)
     assert "TOWER_TOOLS" in (caught.value.fix or "")
+
+
+def test_a_link_to_a_missing_folder_is_made_where_it_points(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TOWER_TOOLS", raising=False)
+    (tmp_path / ".tower").mkdir()
+    (tmp_path / ".tower" / "tools").symlink_to(tmp_path / "cache")
+    venv = venv_for(context(tmp_path), "fake", ["fake-tool==1"])
+    assert venv.parent == (tmp_path / "cache").resolve()
+
+
+def test_a_linked_tool_folder_is_named_by_its_target(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # a venv's scripts name their interpreter by the folder's path: made through a
+    # link into a temporary project, they broke once that project was gone
+    monkeypatch.delenv("TOWER_TOOLS", raising=False)
+    (tmp_path / "cache").mkdir()
+    project = tmp_path / "project"
+    (project / ".tower").mkdir(parents=True)
+    (project / ".tower" / "tools").symlink_to(tmp_path / "cache")
+    assert tools_folder(context(project)) == (tmp_path / "cache").resolve()
