@@ -25,6 +25,24 @@ def _no_variables_of_an_outer_gate(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name)
 
 
+
+@pytest.fixture
+def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """pytester whose in-process runs leave pytest-playwright out.
+
+    Its pytest_runtest_call wrapper opens a soft-assertion scope that Playwright
+    refuses to nest, so a session run inside a test's session fails every item
+    ("nested soft assertion scopes are not supported"). A real `pytest --tower`
+    is one session, and the test stages' children (subprocesses) keep the plugin.
+    """
+    inline_run = pytester.inline_run
+
+    def without_playwright(*args: Any, **kwargs: Any) -> Any:
+        return inline_run("-p", "no:playwright", *args, **kwargs)
+
+    monkeypatch.setattr(pytester, "inline_run", without_playwright)
+    return pytester
+
 @pytest.fixture
 def gates(pytester: pytest.Pytester):
     """Write gates.toml into the pytester project from a dedented string."""
