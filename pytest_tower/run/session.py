@@ -33,6 +33,7 @@ from pytest_tower.core.outcome import (
     gate_verdict,
 )
 from pytest_tower.history.baseline import baseline_from_history, load_baseline
+from pytest_tower.history.past import PastRuns
 from pytest_tower.run.collect import CollectionHooks
 from pytest_tower.run.items import CheckItem, CheckProblem, ProblemRepr
 from pytest_tower.run.selection import Selection
@@ -71,6 +72,7 @@ class TowerSession(OutcomeViews, CollectionHooks):
             self.baseline, self.baseline_source = baseline_from_history(
                 pipeline.root / pipeline.history, pipeline.base_branch)
         self.recording_baseline = bool(config.getoption("tower_update_baseline"))
+        self.past = PastRuns(pipeline.root / pipeline.history)  # read on first use
         self.baseline_message = ""
         self.env_hooks: EnvironmentHooks | None = None
         self.publish_lines: list[str] = []
