@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 
 def run_check(spec: CheckSpec, nodeid: str, root: Path, artifacts_dir: Path, *,
               baseline: Mapping[str, float] | None = None, recording_baseline: bool = False,
-              progress: Callable[[str], None] | None = None, environment: Any = None
-              ) -> Outcome:
+              progress: Callable[[str], None] | None = None, environment: Any = None,
+              past: Callable[[], list[dict[str, Any]]] | None = None) -> Outcome:
     """Measure `spec` and judge its conditions (against `baseline` where they say so)."""
     started = time.monotonic()
     ctx = CheckContext(
@@ -39,6 +39,8 @@ def run_check(spec: CheckSpec, nodeid: str, root: Path, artifacts_dir: Path, *,
     if progress is not None:
         ctx.progress = progress
     ctx.environment = environment
+    if past is not None:
+        ctx.past = past
     outcome = Outcome(nodeid, spec.stage, spec.name, ERROR)
     try:
         measurement = spec.check_type.run(ctx)

@@ -139,6 +139,9 @@ class CheckContext:
     environment: Any = None
     """For a check with `environment = ...`: the deployed environment it tests, with
     `.deployment` (url, release, pid, ...) and `.metrics()`; None otherwise."""
+    past: Callable[[], list[dict[str, Any]]] = field(default=lambda: [])
+    """This check's measured entries in the history, oldest first (read when called):
+    evidence for choices such as the tests check's `workers = "auto"`."""
 
     def run(
         self,

@@ -112,7 +112,8 @@ class TowerSession(OutcomeViews, CollectionHooks):
                                     self.run_dir / "artifacts",
                                     baseline=self.baseline.get(item.spec.id),
                                     recording_baseline=self.recording_baseline,
-                                    progress=progress, environment=environment)
+                                    progress=progress, environment=environment,
+                                    past=lambda: self.past.of(spec.id))
             finally:
                 if progress is not None:
                     progress.close()

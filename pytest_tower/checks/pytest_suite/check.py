@@ -14,6 +14,7 @@ coverage reading are one flow; the event log is read by results.py.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import os
@@ -26,6 +27,7 @@ from typing import Any
 import pytest_tower.checks.newcode as newcode  # `from pytest_tower import` may bind a stale module
 import pytest_tower.checks.pytest_suite.results as results
 import pytest_tower.checks.pytest_suite.sharding as sharding
+import pytest_tower.checks.pytest_suite.workers as workers
 from pytest_tower.checks.pins import install_hint
 from pytest_tower.checks.pytest_suite.child_plugin import BASE_URL_ENV, RESULTS_ENV
 from pytest_tower.checks.pytest_suite.merged import merge_shards  # noqa: F401 - splits
@@ -60,6 +62,8 @@ NO_CODE_FIX = ("point coverage at the project's code: `source` in gates.toml, or
 
 
 def run(ctx: CheckContext) -> Measurement:
+    choice = workers.choose(ctx.options["workers"], ctx.past)
+    ctx = dataclasses.replace(ctx, options={**ctx.options, "workers": choice.count})
     opts = ctx.options
     missing = [p for p in opts["paths"] if not (ctx.root / p).exists()]
     if missing:
@@ -112,8 +116,10 @@ def run(ctx: CheckContext) -> Measurement:
                         stderr=child.stdout, fix="check the project's junit options")
     metrics = results.suite_metrics(suite)
     metrics["duration"] = round(child.duration, 3)
+    metrics["workers"] = choice.count  # the evidence a later `workers = "auto"` reads
     files["durations.json"].write_text(json.dumps(results.durations(suite)), encoding="utf-8")
     tests, notes = results.suite_findings(suite), _summary_line(child.stdout) + shard_notes
+    notes += [choice.why] if choice.why else []
     notes += [f"${name} was not passed to the tests' pytest: it runs the project's own "
               "configuration only" for name in dropped]
     covered: list[Any] = []
@@ -400,6 +406,8 @@ CHECK_TYPE = CheckType(
         MetricSpec("skipped"), MetricSpec("xfailed"),
         MetricSpec("xpassed", help="non-strict xfail tests that passed"),
         MetricSpec("duration", SECONDS, help="wall time of the child pytest"),
+        MetricSpec("workers", help="xdist workers the tests ran with (1: serial); what "
+                   '`workers = "auto"` chose'),
         MetricSpec("slowest", SECONDS, help="the slowest test, setup and teardown included"),
         MetricSpec("coverage", PERCENT, help="coverage.py's total, unrounded: lines and "
                    "branches together when branches are measured (coverage report's TOTAL, "
@@ -416,8 +424,9 @@ CHECK_TYPE = CheckType(
         "paths": Option("str_list", "test files and folders (default: the project's testpaths)",
                         default=[]),
         "markers": Option("str", "a -m marker expression, e.g. \"not integration\"", default=""),
-        "workers": Option("int_or_auto", 'pytest-xdist workers: a number or "auto"; 1 = no xdist',
-                          default=1),
+        "workers": Option("int_or_auto", 'pytest-xdist workers: a number (1 = no xdist), or '
+                          '"auto": serial or parallel, whichever this stage\'s history shows '
+                          "faster (serial until it has evidence)", default=1),
         "args": Option("str_list", "extra pytest arguments", default=[]),
         "coverage": Option("bool", "measure coverage with pytest-cov", default=True),
         "source": Option("str_list", "what coverage measures (default: the project's coverage "
