@@ -19,6 +19,7 @@ BUILTIN = {
     "load": "pytest_tower.checks.load.check",
     "mypy": "pytest_tower.checks.mypy",
     "package": "pytest_tower.checks.package",
+    "pages": "pytest_tower.checks.pages.check",
     "pip-audit": "pytest_tower.checks.pip_audit.check",
     "ruff": "pytest_tower.checks.ruff.check",
     "sarif": "pytest_tower.checks.sarif.check",
