@@ -76,9 +76,15 @@ class Finding:
     code: str = ""
     message: str = ""
     severity: str = ""
+    artifacts: tuple[tuple[str, str], ...] = ()
+    """Files kept as evidence of this finding, (name, path) pairs: a failing UI test's
+    screenshot and trace. A tuple, so a Finding stays hashable."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v not in (None, "")}
+        data = {k: v for k, v in self.__dict__.items() if v not in (None, "", ())}
+        if self.artifacts:
+            data["artifacts"] = dict(self.artifacts)
+        return data
 
 
 @dataclass

@@ -3,7 +3,10 @@
 It must open from a CI artifact or a mail attachment with no network, so
 everything is inline (CSS, SVG charts, no script) and a Content-Security-
 Policy forbids any load from elsewhere. Every piece of text from a report
-or a tool goes through `esc()`.
+or a tool goes through `esc()`. The files a check kept (a failing UI test's
+screenshot and trace, the child's JUnit XML) are plain links, relative to
+the page's own folder, so they open wherever the run's folder was copied
+with the page; nothing of theirs is embedded.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 from pytest_tower.core.fs import OUTPUT_MARKER, write_text_atomic
 from pytest_tower.history.store import DURATION, resolve_series, series_values
 from pytest_tower.report.annotations import CheckTypes, known_types
+from pytest_tower.report.markdown import artifact_link
 from pytest_tower.report.text import condition_mark, finding_what, finding_where, measured_text
 
 LAST_RUNS = 30
@@ -67,12 +71,15 @@ svg text{font-size:10px;fill:var(--muted)}
 
 
 def render_html(report: Mapping[str, Any], history: Sequence[Mapping[str, Any]],
-                last: int = LAST_RUNS, check_types: CheckTypes | None = None) -> str:
+                last: int = LAST_RUNS, check_types: CheckTypes | None = None,
+                base: Path | None = None) -> str:
     """The page; `history` oldest first (this run included if it was appended first).
 
     The trends chart the metrics the check types declare `charted` (`check_types`:
-    the run's {name: CheckType}; default the built-in ones).
+    the run's {name: CheckType}; default the built-in ones). Artifact links are
+    relative to `base`, the page's folder (default: the project root).
     """
+    links = _Links(Path((report.get("project") or {}).get("root") or "."), base)
     charted = trend_metrics(known_types(check_types))
     runs = list(history)[-last:] if last else list(history)
     verdict = "passed" if report.get("verdict") == "passed" else "failed"
@@ -84,7 +91,7 @@ def render_html(report: Mapping[str, Any], history: Sequence[Mapping[str, Any]],
         '<meta name="viewport" content="width=device-width,initial-scale=1">',
         f"<title>{esc(title)}</title><style>{CSS}</style></head><body><main>",
         _verdict(report, verdict, title),
-        _checks(report.get("checks") or []),
+        _checks(report.get("checks") or [], links),
         _deployments(report.get("environments") or []),
         _trends(runs, charted, str(getattr(history, "note", "") or "")),
         "</main></body></html>",
@@ -95,7 +102,8 @@ def render_html(report: Mapping[str, Any], history: Sequence[Mapping[str, Any]],
 
 def write_html(path: Path, report: Mapping[str, Any], history: Sequence[Mapping[str, Any]],
                check_types: CheckTypes | None = None) -> None:
-    write_text_atomic(path, render_html(report, history, check_types=check_types))
+    write_text_atomic(path, render_html(report, history, check_types=check_types,
+                                        base=path.absolute().parent))
 
 
 def trend_metrics(check_types: CheckTypes) -> list[str]:
@@ -122,7 +130,18 @@ def _verdict(report: Mapping[str, Any], verdict: str, title: str) -> str:
             f'<div class="meta">{esc(" · ".join(m for m in meta if m))}</div>{error}</section>')
 
 
-def _checks(checks: Sequence[Mapping[str, Any]]) -> str:
+class _Links:
+    """Artifact paths of the report as links from the page's folder."""
+
+    def __init__(self, root: Path, base: Path | None) -> None:
+        self.root, self.base = root, base
+
+    def anchor(self, name: Any, target: Any) -> str:
+        href = artifact_link(str(target), self.root, self.base)
+        return f'<a class="artifact" href="{esc(href)}">{esc(name)}</a>'
+
+
+def _checks(checks: Sequence[Mapping[str, Any]], links: _Links) -> str:
     rows = []
     for c in checks:
         verdict = str(c.get("verdict") or "?")
@@ -135,7 +154,8 @@ def _checks(checks: Sequence[Mapping[str, Any]]) -> str:
             f'data-verdict="{esc(verdict)}"><td>{esc(c.get("stage"))}</td>'
             f'<td>{esc(c.get("check"))}</td>'
             f'<td><span class="badge v-{esc(verdict)}">{esc(verdict)}</span></td>'
-            f'<td><ul class="conds">{conds}</ul>{why}{_findings(c)}</td>'
+            f'<td><ul class="conds">{conds}</ul>{why}{_findings(c, links)}'
+            f"{_artifacts(c, links)}</td>"
             f'<td class="muted">{esc(c.get("tool"))}</td><td class="muted">{dur}</td></tr>')
     if not rows:
         return '<h2>Checks</h2><p id="checks" class="muted">No checks in this report.</p>'
@@ -151,18 +171,33 @@ def _condition(cond: Mapping[str, Any]) -> str:
             f"{esc(mark)} ({esc(measured_text(cond))})</li>")
 
 
-def _findings(check: Mapping[str, Any]) -> str:
+def _findings(check: Mapping[str, Any], links: _Links) -> str:
     findings = check.get("findings") or []
     if not findings:
         return ""
     items = []
     for f in findings[:MAX_FINDINGS]:
-        items.append(f"<li><code>{esc(finding_where(f))}</code> {esc(finding_what(f))}</li>")
+        kept = "".join(f" {links.anchor(name, target)}"
+                       for name, target in (f.get("artifacts") or {}).items())
+        items.append(f"<li><code>{esc(finding_where(f))}</code> {esc(finding_what(f))}"
+                     f"{kept}</li>")
     more = (f"<li>… and {len(findings) - MAX_FINDINGS} more</li>"
             if len(findings) > MAX_FINDINGS else "")
     noun = "finding" if len(findings) == 1 else "findings"
     return (f"<details><summary>{len(findings)} {noun}</summary>"
             f"<ul>{''.join(items)}{more}</ul></details>")
+
+
+def _artifacts(check: Mapping[str, Any], links: _Links) -> str:
+    """Every file the check kept, folded away: a link each."""
+    kept = check.get("artifacts") or {}
+    if not kept:
+        return ""
+    items = "".join(f"<li>{links.anchor(name, target)}</li>"
+                    for name, target in sorted(kept.items()))
+    noun = "artifact" if len(kept) == 1 else "artifacts"
+    return (f'<details class="artifacts"><summary>{len(kept)} {noun}</summary>'
+            f"<ul>{items}</ul></details>")
 
 
 def _deployments(environments: Sequence[Mapping[str, Any]]) -> str:

@@ -45,7 +45,7 @@ def render_markdown(report: Mapping[str, Any], base: Path | None = None) -> str:
                   "| --- | --- | --- | --- | --- | ---: |"]
         lines += [_row(c) for c in checks]
         lines.append("")
-    lines += _details(checks)
+    lines += _details(checks, root, base)
     lines += _artifacts(checks, root, base)
     return "\n".join(lines).rstrip() + "\n\n" + OUTPUT_MARKER + "\n"
 
@@ -94,8 +94,9 @@ def _row(c: Mapping[str, Any]) -> str:
             f"{cell(c.get('tool') or '')} | {time_text} |")
 
 
-def _details(checks: list[Mapping[str, Any]]) -> list[str]:
-    """Why each check did not pass, and its first findings, folded away."""
+def _details(checks: list[Mapping[str, Any]], root: Path, base: Path | None) -> list[str]:
+    """Why each check did not pass, and its first findings (with the files kept for
+    each, such as a failing UI test's screenshot and trace), folded away."""
     out: list[str] = []
     for c in checks:
         if c.get("verdict") in ("passed", "skipped"):
@@ -105,8 +106,10 @@ def _details(checks: list[Mapping[str, Any]]) -> list[str]:
                 f"{cell(c.get('verdict'))}: {cell(c.get('message') or '')}</summary>", ""]
         for f in findings[:MAX_FINDINGS]:
             where, what = finding_where(f), finding_what(f)
-            out.append("- " + " ".join(p for p in (code(where) if where else "", cell(what))
-                                       if p))
+            kept = ", ".join(f"[{cell(name)}]({artifact_link(str(target), root, base)})"
+                             for name, target in (f.get("artifacts") or {}).items())
+            out.append("- " + " ".join(p for p in (code(where) if where else "", cell(what),
+                                                   f"({kept})" if kept else "") if p))
         if len(findings) > MAX_FINDINGS:
             out.append(f"- … and {len(findings) - MAX_FINDINGS} more (see the JSON report)")
         out += ["", "</details>", ""]
@@ -118,11 +121,11 @@ def _artifacts(checks: list[Mapping[str, Any]], root: Path, base: Path | None) -
     for c in checks:
         for name, target in sorted((c.get("artifacts") or {}).items()):
             links.append(f"- {cell(c.get('stage'))}::{cell(c.get('check'))}: "
-                         f"[{cell(name)}]({_link(str(target), root, base)})")
+                         f"[{cell(name)}]({artifact_link(str(target), root, base)})")
     return ["### Artifacts", "", *links, ""] if links else []
 
 
-def _link(target: str, root: Path, base: Path | None) -> str:
+def artifact_link(target: str, root: Path, base: Path | None) -> str:
     """A relative, URL-safe link: to `base` when given, else to the project root."""
     from urllib.parse import quote
 

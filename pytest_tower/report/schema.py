@@ -41,6 +41,7 @@ class FindingDict(TypedDict, total=False):
     code: str
     message: str
     severity: str
+    artifacts: dict[str, str]  # name -> path of files kept as its evidence (a screenshot)
 
 
 class CheckDict(TypedDict):

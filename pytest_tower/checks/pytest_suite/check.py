@@ -27,6 +27,7 @@ from typing import Any
 import pytest_tower.checks.newcode as newcode  # `from pytest_tower import` may bind a stale module
 import pytest_tower.checks.pytest_suite.results as results
 import pytest_tower.checks.pytest_suite.sharding as sharding
+import pytest_tower.checks.pytest_suite.ui as ui
 import pytest_tower.checks.pytest_suite.workers as workers
 from pytest_tower.checks.pins import install_hint
 from pytest_tower.checks.pytest_suite.child_plugin import BASE_URL_ENV, RESULTS_ENV
@@ -93,7 +94,10 @@ def run(ctx: CheckContext) -> Measurement:
         env[BASE_URL_ENV] = base_url
     if ctx.environment is not None:
         env[DEPLOYMENT_ENV] = json.dumps(ctx.environment.deployment)
-    argv = command(ctx, files)
+    browser = ui.prepare(ctx, out, base_url)  # a UI stage: None for other test stages
+    if browser is not None:
+        env.update(browser.env)
+    argv = command(ctx, files, browser.argv if browser is not None else [])
     try:
         child = ctx.run(argv, ok_codes=range(256), tool="pytest", env=env, fix=INSTALL)
     except ToolError as exc:  # killed or timed out: name the test it was running
@@ -118,7 +122,8 @@ def run(ctx: CheckContext) -> Measurement:
     metrics["duration"] = round(child.duration, 3)
     metrics["workers"] = choice.count  # the evidence a later `workers = "auto"` reads
     files["durations.json"].write_text(json.dumps(results.durations(suite)), encoding="utf-8")
-    tests, notes = results.suite_findings(suite), _summary_line(child.stdout) + shard_notes
+    tests = results.suite_findings(suite, ctx.root)
+    notes = _summary_line(child.stdout) + shard_notes
     notes += [choice.why] if choice.why else []
     notes += [f"${name} was not passed to the tests' pytest: it runs the project's own "
               "configuration only" for name in dropped]
@@ -138,10 +143,16 @@ def run(ctx: CheckContext) -> Measurement:
         kept.update({name: relative(out / file, ctx.root) for name, file in
                      (("coverage_data", ".coverage"), ("shard_items", sharding.ITEMS_FILE))
                      if (out / file).is_file()})
-    return Measurement(metrics, findings, tool=_versions(opts), artifacts=kept, notes=notes)
+    tool = _versions(opts)
+    if browser is not None:
+        tool += ui.judge(browser, suite, ctx, argv, metrics, kept, notes)
+    return Measurement(metrics, findings, tool=tool, artifacts=kept, notes=notes)
 
 
-def command(ctx: CheckContext, files: dict[str, Path]) -> list[str]:
+def command(ctx: CheckContext, files: dict[str, Path], extra: list[str] | None = None
+            ) -> list[str]:
+    """The child's command line; `extra` (a UI stage's pytest-playwright options) comes
+    before the check's own `args`, which may override it."""
     opts = ctx.options
     argv = [opts["python"] or sys.executable, "-m", "pytest", "-p", "no:tower",
             "-p", CHILD_PLUGIN, f"--junitxml={files['junit.xml']}"]
@@ -151,7 +162,7 @@ def command(ctx: CheckContext, files: dict[str, Path]) -> list[str]:
         argv += ["-n", str(opts["workers"])]
     if opts["markers"]:
         argv += ["-m", opts["markers"]]
-    return [*argv, *opts["args"], *opts["paths"]]
+    return [*argv, *(extra or []), *opts["args"], *opts["paths"]]
 
 
 def coverage_args(root: Path, opts: Any, report: Path) -> list[str]:
@@ -283,6 +294,8 @@ def _nothing_passed(suite: results.Suite, metrics: dict[str, float]) -> str:
 
 def _fix(child: ToolRun, output: str) -> str:
     text = child.stderr + child.stdout
+    if ui.fix_hint(text):
+        return ui.fix_hint(text)
     unknown = " ".join(line for line in text.splitlines() if "unrecognized arguments" in line)
     absent = [(name, short) for name, flag, short in (("pytest-cov", "--cov", "cov"),
                                                       ("pytest-xdist", " -n", "xdist"))
@@ -390,6 +403,7 @@ def validate(options: Any) -> None:
     if options["base"] and not options["coverage"]:
         raise ValueError("base measures the coverage of new code: it needs coverage = true")
     newcode.validate(options, ["new_coverage", "new_lines", "new_missing"])
+    ui.validate(options)
 
 
 CHECK_TYPE = CheckType(
@@ -419,6 +433,7 @@ CHECK_TYPE = CheckType(
                    "`base` (needs base); 100% when none changed"),
         MetricSpec("new_lines", help="executable lines changed since `base`"),
         MetricSpec("new_missing", help="executable lines changed since `base` not run"),
+        *ui.METRICS,
     ],
     options={
         "paths": Option("str_list", "test files and folders (default: the project's testpaths)",
@@ -445,6 +460,7 @@ CHECK_TYPE = CheckType(
         "shard": Option("int_or_auto", 'with --tower-shard: "auto" splits the tests over '
                         "every shard (merged by --tower-merge); a number runs them all in "
                         "that shard", default="auto"),
+        **ui.OPTIONS,
     },
     default_conditions=["failed == 0"],
     implied_conditions=["tests >= 1", "passed >= 1", "failed == 0", "errors == 0"],

@@ -9,6 +9,12 @@ controller writes; it sees every worker's reports.
 
 It also offers the `tower_base_url` fixture: the stage's target ($TOWER_BASE_URL).
 
+In a UI stage ($TOWER_BROWSER_PATH set) it makes pytest-playwright launch the
+browser the gate found (`BrowserLauncher`), and records on each test's report
+which browser the test ran in and the artifacts (screenshot, trace, video)
+pytest-playwright kept for it, so the gate can tell a UI test from one that
+never opened a page.
+
 In a shard run ($TOWER_CHILD_SHARD = "K/N") it keeps only shard K's share of
 the items (split.py), on xdist workers too (each computes the same split), and
 writes what it collected and kept to $TOWER_CHILD_SHARD_ITEMS, so the merge can
@@ -31,6 +37,9 @@ SHARD_ENV = "TOWER_CHILD_SHARD"  # "K/N"
 SHARD_DURATIONS_ENV = "TOWER_CHILD_SHARD_DURATIONS"  # a JSON file {node id: seconds}, or ""
 SHARD_ITEMS_ENV = "TOWER_CHILD_SHARD_ITEMS"  # where the kept and collected ids are written
 BASE_URL_ENV = "TOWER_BASE_URL"
+BROWSER_PATH_ENV = "TOWER_BROWSER_PATH"  # a UI stage: the browser executable to launch
+ARTIFACT_PREFIX = "playwright_"  # pytest-playwright's user properties: playwright_screenshot...
+BROWSER_ATTR = "tower_browser"  # on a call report: {version, executable, base_url} it ran with
 MAX_REASON = 300
 
 
@@ -42,6 +51,9 @@ PARTIAL_OPTIONS = {"lf": "--lf", "stepwise": "--sw", "stepwise_skip": "--sw-skip
 def pytest_configure(config: pytest.Config) -> None:
     if os.environ.get(SHARD_ENV):
         config.pluginmanager.register(ShardSelector(os.environ[SHARD_ENV]), "tower-child-shard")
+    if os.environ.get(BROWSER_PATH_ENV):
+        config.pluginmanager.register(BrowserLauncher(os.environ[BROWSER_PATH_ENV], config),
+                                      "tower-child-browser")
     path = os.environ.get(RESULTS_ENV)
     if path and not hasattr(config, "workerinput"):
         recorder = Recorder(path)
@@ -94,6 +106,14 @@ class Recorder:
         if report.failed:
             event["reason"] = reason(report)
             event["crashed"] = report.when not in ("setup", "call", "teardown")
+        browser = getattr(report, BROWSER_ATTR, None)
+        if browser:
+            event["browser"] = browser
+        kept = [[str(name).removeprefix(ARTIFACT_PREFIX), str(value)]
+                for name, value in report.user_properties
+                if str(name).startswith(ARTIFACT_PREFIX)]
+        if kept:
+            event["artifacts"] = kept
         self.write(event="report", **event)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -129,6 +149,56 @@ class Recorder:
 
     def pytest_unconfigure(self) -> None:
         self.file.close()
+
+
+class BrowserLauncher:
+    """pytest-playwright launches the gate's browser; each test says whether it used one.
+
+    The launch options are pytest-playwright's `browser_type_launch_args`
+    fixture value: the executable (unless the project named its own) and the
+    flags that keep a CI Chromium quiet (checks/browser.py) are added to it as
+    it is set up, whoever defines the fixture (a conftest override included).
+    Under xdist each worker launches its own browser and writes into its own
+    `--output` subfolder: pytest-playwright empties its output folder when a
+    session starts, which on a second worker would delete the first one's
+    artifacts (the gate empties the whole folder before the run).
+    """
+
+    def __init__(self, executable: str, config: pytest.Config) -> None:
+        self.executable = executable
+        self.launched_with = executable
+        worker = getattr(config, "workerinput", {}).get("workerid")
+        output = getattr(config.option, "output", None)
+        if worker and isinstance(output, str):
+            config.option.output = os.path.join(output, str(worker))
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_fixture_setup(self, fixturedef: Any, request: Any) -> Any:
+        result = yield
+        if fixturedef.argname == "browser_type_launch_args" and isinstance(result, dict):
+            from pytest_tower.checks.browser import LAUNCH_ARGS
+
+            result.setdefault("executable_path", self.executable)
+            self.launched_with = str(result["executable_path"])
+            given = [str(arg) for arg in result.get("args") or []]
+            result["args"] = given + [arg for arg in LAUNCH_ARGS if arg not in given]
+        return result
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: Any) -> Any:
+        report = yield
+        browser = getattr(item, "funcargs", {}).get("browser")
+        if report.when == "call" and browser is not None:
+            try:
+                version = str(browser.version)
+            except Exception:  # a closed browser: no evidence, and no crash
+                version = ""
+            if version:  # and the base_url its pages resolved against, as given
+                base_url = getattr(item, "funcargs", {}).get("base_url")
+                setattr(report, BROWSER_ATTR, {"version": version,
+                                               "executable": self.launched_with,
+                                               "base_url": str(base_url or "")})
+        return report
 
 
 class ShardSelector:

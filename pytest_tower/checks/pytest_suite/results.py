@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pytest_tower.core.fs import relative
 from pytest_tower.core.model import Finding
 
 OUTCOMES = ("passed", "failed", "errors", "skipped", "xfailed", "xpassed")
@@ -25,6 +26,8 @@ class CaseResult:
     reason: str = ""
     finished: bool = False
     crashed: bool = False
+    browser: dict[str, str] = field(default_factory=dict)  # {version, executable} it ran in
+    artifacts: list[tuple[str, str]] = field(default_factory=list)  # (kind, path) kept
 
 
 @dataclass
@@ -113,6 +116,9 @@ def _report(test: CaseResult, event: dict[str, Any]) -> None:
     """Fold one phase into the test's single outcome, as pytest's summary counts it."""
     when, outcome, xfail = event["when"], event["outcome"], event.get("xfail", False)
     test.duration += float(event.get("duration") or 0.0)
+    if isinstance(event.get("browser"), dict):
+        test.browser = {str(k): str(v) for k, v in event["browser"].items()}
+    test.artifacts += [(str(kind), str(path)) for kind, path in event.get("artifacts") or []]
     if event.get("crashed"):
         test.crashed = test.finished = True
     if outcome == "failed":
@@ -143,11 +149,27 @@ def durations(suite: Suite) -> dict[str, float]:
     return {t.nodeid: round(t.duration, 4) for t in suite.tests.values() if t.finished}
 
 
-def suite_findings(suite: Suite) -> list[Finding]:
-    """Failing tests as pytest's short summary lists them: id, FAILED/ERROR, one line."""
+def suite_findings(suite: Suite, root: Path | None = None) -> list[Finding]:
+    """Failing tests as pytest's short summary lists them: id, FAILED/ERROR, one line,
+    with the files kept for each (a UI test's screenshot and trace), relative to `root`."""
     return [Finding(path=t.nodeid, code="FAILED" if t.outcome == "failed" else "ERROR",
-                    message=t.reason)
+                    message=t.reason, artifacts=artifact_names(t, root))
             for t in suite.tests.values() if t.outcome in ("failed", "errors")]
+
+
+def artifact_names(test: CaseResult, root: Path | None = None) -> tuple[tuple[str, str], ...]:
+    """(name, path) per kept file: `screenshot`, `trace`, a second one `screenshot 2`.
+
+    A relative path is the child's (its working directory is `root`); the ones
+    given are relative to `root` when they lie under it, else absolute.
+    """
+    seen: Counter[str] = Counter()
+    named = []
+    for kind, path in test.artifacts:
+        seen[kind] += 1
+        shown = relative(path, root) if root is not None else path
+        named.append((kind if seen[kind] == 1 else f"{kind} {seen[kind]}", shown))
+    return tuple(named)
 
 
 def coverage_metrics(data: dict[str, Any]) -> dict[str, float]:
