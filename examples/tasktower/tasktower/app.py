@@ -8,10 +8,12 @@ import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable
+from functools import partial
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from tasktower import __version__, db, openapi, validation
+from tasktower import __version__, db, openapi, pages, validation
 from tasktower.migrations import current_version, migrate
 from tasktower.web import HTTPError, StartResponse, read_json, respond
 
@@ -41,10 +43,11 @@ _configure_logging()
 
 
 class TaskTower:
-    """The API. The database is opened per request and migrated on first use,
-    so importing the module (as gunicorn and the tests do) touches no file."""
+    """The API and the page that uses it. The database is opened per request and
+    migrated on first use, so importing the module (as gunicorn and the tests do)
+    touches no file."""
 
-    def __init__(self, db_path: str | None = None) -> None:
+    def __init__(self, db_path: str | None = None, static_dir: str | Path | None = None) -> None:
         self._db_path = db_path
         self._migrated: set[str] = set()
         self._lock = threading.Lock()
@@ -61,7 +64,16 @@ class TaskTower:
             },
             "/tasks/{task_id}/complete": {"POST": self.complete},
         }
-        self._patterns = [(_pattern(path), methods) for path, methods in self.routes.items()]
+        # The tasks page and its assets (pages.py): HTML, JS, CSS, not the JSON API,
+        # so routed here but not documented in /openapi.json.
+        self.site = pages.Site(static_dir)
+        self.pages: dict[str, dict[str, Handler]] = {
+            "/": {"GET": self.site.page},
+            **{path: {"GET": partial(self.site.asset, path=path)} for path in pages.ASSETS},
+        }
+        self._patterns = [
+            (_pattern(path), methods) for path, methods in {**self.routes, **self.pages}.items()
+        ]
 
     @property
     def db_path(self) -> str:

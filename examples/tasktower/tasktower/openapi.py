@@ -2,7 +2,9 @@
 
 Written by hand, not generated from the routing table: it is the contract,
 and tests/unit/test_openapi.py holds it and the app's routing table equal
-(every route and method in both), so neither can drift alone. Its rules are
+(every route and method in both), so neither can drift alone. The tasks page
+and its assets (`TaskTower.pages`: `/`, /static/...) are HTML, JS and CSS,
+not API, and are deliberately not in it. Its rules are
 validation.py's exactly, so an API fuzzer (schemathesis, in the gate's
 [security-testing.api]) can tell valid data from invalid as the app does. The links
 on POST /tasks let a fuzzer chain calls (create, then read, change,

@@ -95,9 +95,27 @@ def client_for():
     return Client
 
 
+# Stand-ins for the front-end bundle, which [build.assets] builds after these tests run
+ASSET_FILES = {
+    "dist/app.js": b'document.title="built";\n',
+    "dist/style.css": b"body{color:#1f2933}\n",
+    "favicon.svg": b'<svg xmlns="http://www.w3.org/2000/svg"/>\n',
+}
+
+
 @pytest.fixture
-def client(db_path: Path) -> Client:
-    return Client(TaskTower(str(db_path)))
+def static_dir(tmp_path: Path) -> Path:
+    """A static folder with every asset the page links, so no test needs the real build."""
+    folder = tmp_path / "static"
+    for name, content in ASSET_FILES.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(content)
+    return folder
+
+
+@pytest.fixture
+def client(db_path: Path, static_dir: Path) -> Client:
+    return Client(TaskTower(str(db_path), static_dir=static_dir))
 
 
 @pytest.fixture

@@ -2,8 +2,8 @@
 route does not declare (TRACE included), a 4xx and never a 5xx for malformed
 input, and the browser security headers on every response, errors included.
 
-The routes and their methods come from the app's own routing table, so a new
-route is covered without editing this file.
+The routes and their methods come from the app's own routing tables (the
+API's and the page's), so a new route is covered without editing this file.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ import re
 import pytest
 
 from tasktower.app import TaskTower
-from tasktower.web import CONTENT_SECURITY_POLICY
+from tasktower.web import CONTENT_SECURITY_POLICY, PAGE_CONTENT_SECURITY_POLICY
 
-ROUTES = TaskTower(":memory:").routes
+_APP = TaskTower(":memory:")
+ROUTES = {**_APP.routes, **_APP.pages}
 UNDECLARED = ["TRACE", "PUT", "OPTIONS", "HEAD", "CONNECT", "QUERY", "PROPFIND"]
 
 
@@ -24,13 +25,19 @@ def concrete(template: str) -> str:
     return re.sub(r"\{\w+\}", "1", template)
 
 
-def assert_hardened(response) -> None:
+def assert_hardened(response, *, page: bool = False) -> None:
+    """The security headers, once each. `page`: the tasks page's CSP, which lets the
+    page load its own script and stylesheet (from this origin only); every other
+    response's allows no script at all."""
     headers = response.headers
     csp = headers["Content-Security-Policy"]
-    assert csp == CONTENT_SECURITY_POLICY
+    assert csp == (PAGE_CONTENT_SECURITY_POLICY if page else CONTENT_SECURITY_POLICY)
     directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
     assert directives["frame-ancestors"] == "'none'"
-    assert directives["script-src"] == "'none'"  # no inline (or any) script
+    assert directives["default-src"] == "'none'"
+    assert directives["object-src"] == "'none'"
+    assert directives["base-uri"] == "'none'"
+    assert directives["script-src"] == ("'self'" if page else "'none'")  # never inline
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["X-Frame-Options"] == "DENY"
@@ -68,15 +75,20 @@ def test_headers_on_success_responses(client, make_task):
         client.post("/tasks", json_body={"title": "x"}),
         client.post(f"/tasks/{task['id']}/complete"),
         client.delete(f"/tasks/{task['id']}"),
+        client.get("/static/dist/app.js"),
+        client.get("/static/dist/style.css"),
+        client.get("/static/favicon.svg"),
     ):
         assert response.status < 300
         assert_hardened(response)
+    assert_hardened(client.get("/"), page=True)
 
 
 @pytest.mark.parametrize(
     ("method", "path", "kwargs", "status"),
     [
-        ("GET", "/", {}, 404),
+        ("GET", "/nothing", {}, 404),
+        ("GET", "/static/dist/nothing.js", {}, 404),
         ("GET", "/tasks/999", {}, 404),
         ("PUT", "/tasks", {}, 405),
         ("GET", "/tasks", {"query": "limit=x"}, 400),

@@ -100,3 +100,16 @@ def test_each_operation_documents_its_errors(path, method):
         assert "404" in codes
     if "requestBody" in operation:
         assert {"400", "413", "415"} <= codes
+
+
+def test_the_page_and_its_assets_are_routed_but_not_documented(client):
+    """`/` and /static/... serve HTML, JS and CSS, not the JSON API: routed in the app's
+    `pages` table, kept out of the OpenAPI document (and so out of the API fuzzer's
+    contract), and never confused with an API route."""
+    served = client.get("/openapi.json").json()
+    pages = set(client.app.pages)
+    assert {"/", "/static/dist/app.js", "/static/dist/style.css"} <= pages
+    assert pages.isdisjoint(served["paths"])
+    assert pages.isdisjoint(client.app.routes)
+    for path in pages:
+        assert client.get(path).status == 200, path
