@@ -53,13 +53,23 @@ def test_relative_sees_through_a_symlinked_root(tmp_path: Path) -> None:
 
 
 def test_run_tool_hands_over_lines_as_they_come(tmp_path: Path) -> None:
-    seen: list[tuple[str, float]] = []
-    script = "import sys, time\nprint('one', flush=True)\ntime.sleep(0.5)\nprint('two')\n" \
-             "print('oops', file=sys.stderr)\n"
-    run = run_tool([sys.executable, "-c", script], cwd=tmp_path, timeout=30,
-                   on_line=lambda line: seen.append((line, time.monotonic())))
-    assert [line for line, _ in seen] == ["one", "two"]
-    assert seen[1][1] - seen[0][1] >= 0.4  # "one" arrived before the child finished
+    """The child prints "two" only once the caller has seen "one" (it makes a file):
+    had run_tool held the lines until the child ended, the child would say "late"."""
+    seen: list[str] = []
+    heard = tmp_path / "heard-one"
+    script = ("import pathlib, sys, time\nprint('one', flush=True)\n"
+              f"flag = pathlib.Path({str(heard)!r})\n"
+              "deadline = time.monotonic() + 20\n"
+              "while not flag.exists() and time.monotonic() < deadline:\n"
+              "    time.sleep(0.02)\n"
+              "print('two' if flag.exists() else 'late')\nprint('oops', file=sys.stderr)\n")
+
+    def on_line(line: str) -> None:
+        seen.append(line)
+        heard.touch()
+
+    run = run_tool([sys.executable, "-c", script], cwd=tmp_path, timeout=30, on_line=on_line)
+    assert seen == ["one", "two"]
     assert run.stdout == "one\ntwo\n" and run.stderr == "oops\n"
 
 
