@@ -70,7 +70,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tower-order-") as tmp:
-        project = Path(tmp) / "tasktower"
+        project = Path(tmp) / "examples" / "tasktower"  # its gates.toml reads ../../advisories
+        (Path(tmp) / "advisories").symlink_to(ROOT / "advisories")
         shutil.copytree(DEMO, project, ignore=shutil.ignore_patterns(".tower", "__pycache__",
                                                                       "reports"))
         wall, data = run(project)
