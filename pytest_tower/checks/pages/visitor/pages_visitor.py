@@ -13,8 +13,9 @@ Navigation Timing (`ttfb` = responseStart, `load_time` = loadEventEnd) and
 PerformanceObserver's buffered entries, read once the load event ended
 (`lcp`: the last candidate by then; when none was reported yet, as on a busy
 machine that paints late, it waits frame by frame up to 2 s after the load
-event, and a page that still painted nothing contentful has no `lcp`; `cls`: the largest session window of layout shifts, web-vitals'
-definition); hand-written only because no kept library reads them from a
+event, and a page that still painted nothing contentful has no `lcp`;
+`cls`: the largest session window of layout shifts, web-vitals' definition);
+hand-written only because no kept library reads them from a
 Playwright page.
 
 Counting each problem once: Chromium echoes a failed load in the console
