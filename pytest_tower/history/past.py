@@ -22,7 +22,9 @@ RECENT = 3  # runs a typical duration is the median of
 
 
 class PastRuns:
-    """Each check's entries from the history file, oldest first."""
+    """Each check's entries from the history file, oldest first, by the id the report
+    gives it: its pytest node id (`gates.toml::unit::tests`), so two gates files that
+    share a history keep their evidence apart."""
 
     def __init__(self, path: Path) -> None:
         self.path = path

@@ -113,7 +113,7 @@ class TowerSession(OutcomeViews, CollectionHooks):
                                     baseline=self.baseline.get(item.spec.id),
                                     recording_baseline=self.recording_baseline,
                                     progress=progress, environment=environment,
-                                    past=lambda: self.past.of(spec.id))
+                                    past=lambda: self.past.of(item.nodeid))
             finally:
                 if progress is not None:
                     progress.close()

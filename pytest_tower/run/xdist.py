@@ -230,7 +230,10 @@ class XdistControllerHooks:
 
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> TowerScheduling:
         pipeline = self.tower.pipeline
-        durations = self.tower.past.typical_durations([c.id for c in pipeline.checks()])
+        # the history records each gate by its node id (its gates file's path included)
+        ids = {self.tower.nodeid(spec): spec.id for spec in pipeline.checks()}
+        typical = self.tower.past.typical_durations(list(ids))
+        durations = {ids[nodeid]: seconds for nodeid, seconds in typical.items()}
         return TowerScheduling(config, log, pipeline, durations)
 
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:

@@ -4,6 +4,7 @@ says serial is slow, and never more workers than the CPUs left by an outer -n.""
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -28,10 +29,11 @@ TESTS = {"tests/test_a.py": """
 
 
 def plant(project: Path, *runs: tuple[int, float]) -> None:
-    """History lines in which unit::tests ran with (workers, seconds) for 100 tests."""
+    """History lines in which unit::tests ran with (workers, seconds) for 100 tests,
+    recorded as a run records them: by node id."""
     lines = [json.dumps({"schema": 1, "verdict": "passed", "duration_s": seconds + 1,
-                         "checks": [{"id": "unit::tests", "stage": "unit", "check": "tests",
-                                     "tool": "pytest", "verdict": "passed",
+                         "checks": [{"id": "gates.toml::unit::tests", "stage": "unit",
+                                     "check": "tests", "tool": "pytest", "verdict": "passed",
                                      "duration_s": seconds,
                                      "metrics": {"workers": workers, "tests": 100,
                                                  "duration": seconds}}]})
@@ -54,6 +56,20 @@ def test_no_history_runs_serially_and_records_the_count(run_tower, pytester) -> 
     # the count is in the history, where the next run's choice reads it
     (last,) = (pytester.path / ".tower" / "history.jsonl").read_text().splitlines()
     assert json.loads(last)["checks"][0]["metrics"]["workers"] == 1
+
+
+def test_the_next_run_reads_what_this_run_recorded(run_tower, pytester) -> None:
+    """Nothing planted: the second run's choice rests on the first run's record, and a
+    second gates file sharing the history keeps its own (it has none yet)."""
+    assert run_tower(GATES, files=TESTS).rc == 0
+    second = run_tower(None, files=TESTS)
+    assert second.rc == 0, second.output
+    assert any("serial runs took" in n and "median of 1" in n for n in second.check["notes"]), \
+        second.check["notes"]
+    (pytester.path / "other.toml").write_text(textwrap.dedent(GATES))
+    other = run_tower(None, "--tower-config=other.toml", files=TESTS)
+    assert other.rc == 0, other.output
+    assert any("no earlier run" in n for n in other.check["notes"]), other.check["notes"]
 
 
 def test_slow_serial_history_tries_parallel_then_keeps_the_faster(run_tower, pytester) -> None:

@@ -107,3 +107,39 @@ def test_a_crashed_worker_is_an_error_and_its_dependents_are_blocked(project, ga
     assert "crashed" in checks["unit::slow"]["message"]
     assert checks["integration::after"]["verdict"] == "blocked"
     assert "TOWER GATE FAILED" in result.stdout.str()
+
+
+ORDER = """
+[lint.a]
+tool = "sleepy"
+
+[lint.b]
+tool = "sleepy"
+
+[lint.c]
+tool = "sleepy"
+
+[unit.long]
+tool = "sleepy"
+seconds = 1.5
+"""
+
+
+def test_the_history_an_earlier_run_wrote_deals_the_longest_gate_first(project, gates) -> None:
+    """Nothing planted: the second run orders gates by what the first one recorded."""
+    gates(ORDER)
+
+    def first_on_each_worker() -> set[str]:
+        first: dict[str, str] = {}
+        for record in sorted(ran(project), key=lambda r: r["start"]):
+            first.setdefault(record["worker"], record["check"])
+        (project.path / "ran.jsonl").unlink()
+        return set(first.values())
+
+    before = project.runpytest_subprocess("--tower", "-n", "2")
+    assert before.ret == pytest.ExitCode.OK, before.stdout.str()
+    assert first_on_each_worker() == {"lint::a", "lint::b"}  # no history: file order
+    assert (project.path / ".tower" / "history.jsonl").is_file()
+    after = project.runpytest_subprocess("--tower", "-n", "2")
+    assert after.ret == pytest.ExitCode.OK, after.stdout.str()
+    assert "unit::long" in first_on_each_worker()  # known now as the longest: dealt first
