@@ -9,6 +9,10 @@ src/ layout). Variants, each run once per round:
   a  `coverage run -m pytest && coverage json` typed by hand (the reference)
   b  `pytest --tower`, [unit.tests] workers = 1
   c  `pytest --tower`, [unit.tests] workers = 2
+  h  `pytest --tower`, [unit.tests] workers = "auto": before each run its history
+     (its own file) is given the runs (b) and (c) recorded so far, warm-up
+     included, as its gate's own, so it chooses from both kinds of evidence; its
+     figure is set against the better of (b) and (c)
   d  `python -m pytest --cov=acme --cov-branch --cov-report=json` (pytest-cov alone)
   e  `python -m pytest`, no coverage
   f  `coverage run -m pytest -n 2` with `[run] patch = ["subprocess"]` (so the
@@ -20,6 +24,17 @@ src/ layout). Variants, each run once per round:
      its own start-up; the project's configuration, serialized, plus parallel),
      then `coverage combine` and `coverage json`: what a child-plugin change
      would do, emulated here without touching the plugin
+  k  (c) run by --before PYTHON, a venv with an earlier commit of pytest-tower
+     installed: the same stage before a change, paired round by round
+  i  `python -m pytest -n 2 --cov=acme --cov-branch --cov-report=json` (pytest-cov
+     alone under xdist: its controller traces itself the whole run)
+  j  (i) with the controller's coverage stopped once pytest is configured (a small
+     -p plugin): pytest-cov's workers measure as before, the controller no longer
+     traces its own work (report handling, JUnit, the event log). Tried in the
+     gate's child plugin (issue 16) and measured against the same gate without
+     it through (k), 8 paired rounds: wall and CPU ratio 1.008, no gain, so it
+     was left out (it would also have stopped counting project code that only
+     the controller runs)
 
 Rounds are interleaved (the order rotates each round) after one warm-up run of
 each with Python's bytecode cache on. The machine is shared, so each figure is
@@ -71,6 +86,15 @@ def pytest_configure(config):
     if data and not hasattr(config, "workerinput"):
         os.environ["COVERAGE_PROCESS_CONFIG"] = data  # the workers start after configure
 '''
+# (j): pytest-cov as in (i), but its coverage in the xdist controller is stopped
+CONTROLLER_PLUGIN = '''"""Bench emulation: pytest-cov measures the workers only."""
+
+
+def pytest_configure(config):
+    cov = config.pluginmanager.getplugin("_cov")
+    if cov is not None and cov.cov_controller is not None and not hasattr(config, "workerinput"):
+        cov.cov_controller.cov.stop()
+'''
 SERIALIZED = ("from coverage.config import read_coverage_config as read\n"
               "config = read(config_file=True, warn=lambda message: None)\n"
               "config.parallel = True\n"
@@ -88,6 +112,7 @@ class Variant:
     report: str  # the coverage JSON the run leaves (relative to the project), "" for none
     env: dict[str, str] = field(default_factory=dict)
     walls: list[float] = field(default_factory=list)
+    chose: list[int] = field(default_factory=list)  # (h): the workers each run used
     cpus: list[float] = field(default_factory=list)
     loads: list[float] = field(default_factory=list)
 
@@ -102,6 +127,9 @@ def variants() -> dict[str, Variant]:
         Variant("c", "pytest --tower, workers = 2",
                 [[PY, "-m", "pytest", "--tower", "--tower-config=gates-workers2.toml",
                   "--tower-report=tower2.json"]], "@tower2.json"),
+        Variant("h", 'pytest --tower, workers = "auto" (history of b and c)',
+                [[PY, "-m", "pytest", "--tower", "--tower-config=gates-auto.toml",
+                  "--tower-report=towerauto.json"]], "@towerauto.json"),
         Variant("d", f"pytest --cov={PKG} --cov-branch --cov-report=json",
                 [[PY, "-m", "pytest", f"--cov={PKG}", "--cov-branch",
                   "--cov-report=json:pytestcov.json"]], "pytestcov.json"),
@@ -115,6 +143,12 @@ def variants() -> dict[str, Variant]:
                 [[PY, "-m", "pytest", "-p", "bench_worker_cov", "-n", "2"],
                  [*cov, "combine", "-q"], [*cov, "json", "-q", "-o", "workers.json"]],
                 "workers.json"),
+        Variant("i", f"pytest -n 2 --cov={PKG} --cov-branch --cov-report=json",
+                [[PY, "-m", "pytest", "-n", "2", f"--cov={PKG}", "--cov-branch",
+                  "--cov-report=json:xdistcov.json"]], "xdistcov.json"),
+        Variant("j", "(i), its controller not traced (emulated plugin)",
+                [[PY, "-m", "pytest", "-p", "bench_controller_cov", "-n", "2", f"--cov={PKG}",
+                  "--cov-branch", "--cov-report=json:controller.json"]], "controller.json"),
     ]}
 
 
@@ -124,8 +158,22 @@ def clean_env() -> dict[str, str]:
             if not k.startswith(("PYTEST_", "COVERAGE_")) and k != "PYTHONDONTWRITEBYTECODE"}
 
 
+def share_evidence(root: Path) -> None:
+    """(h)'s history: the serial (b) and parallel (c) runs, relabelled as its gate's."""
+    lines, history = [], root / ".tower" / "history.jsonl"
+    for line in history.read_text().splitlines() if history.is_file() else []:
+        run = json.loads(line)
+        for check in run["checks"]:
+            if check["id"] in ("gates.toml::unit::tests", "gates-workers2.toml::unit::tests"):
+                check["id"] = "gates-auto.toml::unit::tests"
+                lines.append(json.dumps(run))
+    (root / realistic_suite.AUTO_HISTORY).write_text("\n".join(lines) + "\n")
+
+
 def run_variant(variant: Variant, root: Path, record: bool) -> str:
     """Run every step; record wall, CPU and load; return the last step's stdout."""
+    if variant.key == "h":
+        share_evidence(root)
     for stale in root.glob(".coverage*"):
         if stale.name != ".coveragerc":
             stale.unlink()
@@ -160,6 +208,7 @@ def check_counts(variant: Variant, root: Path, stdout: str) -> None:
         check = json.loads((root / variant.report[1:]).read_text())["checks"][0]
         assert check["verdict"] == "passed", check
         assert check["metrics"]["passed"] == run, check["metrics"]
+        variant.chose.append(int(check["metrics"]["workers"]))
         return
     # under xdist the controller's summary leaves out what the workers deselected
     summary = f" {run} passed " if "-n" in variant.steps[0] else (
@@ -202,6 +251,20 @@ def table(chosen: list[Variant]) -> None:
             print(f"   {what}: median of per-round ratios to (a) "
                   f"{median(paired):.3f} (target <= 1.10); rounds "
                   + ", ".join(f"{p:.3f}" for p in paired))
+    found = {v.key: v for v in chosen}
+    if "c" in found and "k" in found:
+        now = [c / k for c, k in zip(found["c"].walls, found["k"].walls, strict=True)]
+        cpu = [c / k for c, k in zip(found["c"].cpus, found["k"].cpus, strict=True)]
+        print(f"   workers = 2, this pytest-tower against the earlier one (c/k): wall "
+              f"{median(now):.3f}, CPU {median(cpu):.3f} (medians of per-round ratios); "
+              "rounds " + ", ".join(f"{r:.3f}" for r in now))
+    auto, stages = found.get("h"), [found[k] for k in "bc" if k in found]
+    if auto is not None and len(stages) == 2:
+        best = min(stages, key=lambda v: median(v.walls))
+        print(f"   workers = \"auto\": median {median(auto.walls):.2f} s against the better "
+              f"of 1 and 2 workers ({best.key}, {median(best.walls):.2f} s): "
+              f"{median(auto.walls) / median(best.walls):.3f} (target <= 1.05); workers "
+              f"chosen per run, warm-up first: {auto.chose}")
 
 
 def compare_coverage(chosen: list[Variant], root: Path) -> bool:
@@ -217,25 +280,33 @@ def compare_coverage(chosen: list[Variant], root: Path) -> bool:
         same = same and (equal or ref is None)
         print(f"   ({key}) {data['percent_covered']!r}  {data['covered_lines']}/"
               f"{data['num_statements']}  {data['covered_branches']}/{data['num_branches']}"
-              + ("" if key == "a" else f"  {'== (a)' if equal else '!= (a): ' + str(data)}"))
+              + ("" if key == "a" or ref is None
+                 else f"  {'== (a)' if equal else '!= (a): ' + str(data)}"))
     return same
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--only", default="abcdefg", help="variant letters, e.g. abd")
+    parser.add_argument("--only", default="abchdefgij", help="variant letters, e.g. abd")
     parser.add_argument("--keep", type=Path, help="generate the project here and keep it")
     parser.add_argument("--no-warmup", action="store_true")
+    parser.add_argument("--before", help="the Python of a venv with an earlier pytest-tower, "
+                        "for (k)")
     args = parser.parse_args()
     base = args.keep or Path(tempfile.mkdtemp(prefix="bench-tests-realistic-"))
     root = realistic_suite.write(base / "project")
     (root / "xdist.coveragerc").write_text(XDIST_RC)
     (root / "bench_worker_cov.py").write_text(WORKER_PLUGIN)
+    (root / "bench_controller_cov.py").write_text(CONTROLLER_PLUGIN)
     every = variants()
     every["g"].env["BENCH_WORKER_COVERAGE"] = subprocess.run(
         [PY, "-c", SERIALIZED], cwd=root, env=clean_env(), capture_output=True, text=True,
         check=True).stdout.strip()
+    if args.before:
+        steps = [[args.before, *argv[1:]] for argv in every["c"].steps]
+        every["k"] = Variant("k", "(c) with the earlier pytest-tower (--before)", steps,
+                             every["c"].report)
     chosen = [every[k] for k in args.only if k in every]
     EXPECTED["run"], EXPECTED["deselected"] = realistic_suite.counts(root, PY)
     print(f"project {root}: {EXPECTED['run']} tests run, "

@@ -19,7 +19,8 @@ writes (deterministically, no randomness):
   marked `slow`, deselected by `addopts = "-m 'not slow'"`;
 - pyproject.toml with [tool.pytest.ini_options] (addopts, markers, testpaths,
   pythonpath = src) and [tool.coverage.run] branch = true, source = ["acme"];
-- gates.toml ([unit.tests], workers = 1) and gates-workers2.toml (workers = 2).
+- gates.toml ([unit.tests], workers = 1), gates-workers2.toml (workers = 2) and
+  gates-auto.toml (workers = "auto").
 
 Every generated test passes; `counts()` says how many run and how many are
 deselected (by collecting), so a bench can check the run it timed.
@@ -1549,7 +1550,10 @@ precision = 2
 '''
 
 
-def gates_text(workers: int) -> str:
+AUTO_HISTORY = ".tower/auto-history.jsonl"  # gates-auto.toml's own history (a bench fills it)
+
+
+def gates_text(workers: int | str) -> str:
     return (f'[unit.tests]\npaths = ["tests"]\nsource = ["{PACKAGE}"]\nworkers = {workers}\n'
             'conditions = ["failed == 0", "coverage >= 50%"]\n')
 
@@ -1575,6 +1579,8 @@ def write(dest: Path, slow_per_module: int = SLOW_PER_MODULE) -> Path:
     (dest / "pyproject.toml").write_text(_fill(PYPROJECT))
     (dest / "gates.toml").write_text(gates_text(1))
     (dest / "gates-workers2.toml").write_text(gates_text(2))
+    (dest / "gates-auto.toml").write_text(f'[tower]\nhistory = "{AUTO_HISTORY}"\n\n'
+                                          + gates_text('"auto"'))
     return dest
 
 
