@@ -3,10 +3,13 @@
 The child is `python -m pytest` in the project root, with the project's own
 pytest configuration plus `-p no:tower` (no recursion) and our child plugin,
 whose event log gives exact outcomes. Coverage comes from pytest-cov, which
-measures xdist workers itself (`coverage run -m pytest -n 2`
-measures 0 %). Nothing passes on nothing: no tests, a collection error, an
-interrupted or crashed child or worker, missing JUnit or coverage data are
-errors whatever the conditions say (exit codes blur these).
+measures xdist workers itself (`coverage run -m pytest -n 2` measures 0 %).
+pytest-cov stays: on the realistic bench suite `coverage run` (serial, or
+with `patch = ["subprocess"]` under xdist) was no faster for the same figures
+(bench/bench_tests_realistic.py, variants a/d and f/g/i). Nothing passes
+on nothing: no tests, a collection error, an interrupted or crashed child or
+worker, missing JUnit or coverage data are errors whatever the conditions
+say (exit codes blur these).
 
 Long because the child run, each "nothing passes on nothing" error and the
 coverage reading are one flow; the event log is read by results.py.
