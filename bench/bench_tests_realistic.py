@@ -24,6 +24,8 @@ src/ layout). Variants, each run once per round:
      its own start-up; the project's configuration, serialized, plus parallel),
      then `coverage combine` and `coverage json`: what a child-plugin change
      would do, emulated here without touching the plugin
+  l  `pytest --tower`, [unit.tests] workers = "auto" from its own history only,
+     empty at the warm-up: what a user gets; set against the better of (b) and (c)
   k  (c) run by --before PYTHON, a venv with an earlier commit of pytest-tower
      installed: the same stage before a change, paired round by round
   i  `python -m pytest -n 2 --cov=acme --cov-branch --cov-report=json` (pytest-cov
@@ -130,6 +132,9 @@ def variants() -> dict[str, Variant]:
         Variant("h", 'pytest --tower, workers = "auto" (history of b and c)',
                 [[PY, "-m", "pytest", "--tower", "--tower-config=gates-auto.toml",
                   "--tower-report=towerauto.json"]], "@towerauto.json"),
+        Variant("l", 'pytest --tower, workers = "auto" (its own history only)',
+                [[PY, "-m", "pytest", "--tower", "--tower-config=gates-auto-own.toml",
+                  "--tower-report=towerown.json"]], "@towerown.json"),
         Variant("d", f"pytest --cov={PKG} --cov-branch --cov-report=json",
                 [[PY, "-m", "pytest", f"--cov={PKG}", "--cov-branch",
                   "--cov-report=json:pytestcov.json"]], "pytestcov.json"),
@@ -258,11 +263,11 @@ def table(chosen: list[Variant]) -> None:
         print(f"   workers = 2, this pytest-tower against the earlier one (c/k): wall "
               f"{median(now):.3f}, CPU {median(cpu):.3f} (medians of per-round ratios); "
               "rounds " + ", ".join(f"{r:.3f}" for r in now))
-    auto, stages = found.get("h"), [found[k] for k in "bc" if k in found]
-    if auto is not None and len(stages) == 2:
+    stages = [found[k] for k in "bc" if k in found]
+    for auto in (found[k] for k in "hl" if k in found and len(stages) == 2):
         best = min(stages, key=lambda v: median(v.walls))
-        print(f"   workers = \"auto\": median {median(auto.walls):.2f} s against the better "
-              f"of 1 and 2 workers ({best.key}, {median(best.walls):.2f} s): "
+        print(f"   ({auto.key}) workers = \"auto\": median {median(auto.walls):.2f} s against "
+              f"the better of 1 and 2 workers ({best.key}, {median(best.walls):.2f} s): "
               f"{median(auto.walls) / median(best.walls):.3f} (target <= 1.05); workers "
               f"chosen per run, warm-up first: {auto.chose}")
 
@@ -288,7 +293,7 @@ def compare_coverage(chosen: list[Variant], root: Path) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--only", default="abchdefgij", help="variant letters, e.g. abd")
+    parser.add_argument("--only", default="abchldefgij", help="variant letters, e.g. abd")
     parser.add_argument("--keep", type=Path, help="generate the project here and keep it")
     parser.add_argument("--no-warmup", action="store_true")
     parser.add_argument("--before", help="the Python of a venv with an earlier pytest-tower, "

@@ -19,8 +19,8 @@ writes (deterministically, no randomness):
   marked `slow`, deselected by `addopts = "-m 'not slow'"`;
 - pyproject.toml with [tool.pytest.ini_options] (addopts, markers, testpaths,
   pythonpath = src) and [tool.coverage.run] branch = true, source = ["acme"];
-- gates.toml ([unit.tests], workers = 1), gates-workers2.toml (workers = 2) and
-  gates-auto.toml (workers = "auto").
+- gates.toml ([unit.tests], workers = 1), gates-workers2.toml (workers = 2),
+  gates-auto.toml and gates-auto-own.toml (workers = "auto").
 
 Every generated test passes; `counts()` says how many run and how many are
 deselected (by collecting), so a bench can check the run it timed.
@@ -1579,6 +1579,7 @@ def write(dest: Path, slow_per_module: int = SLOW_PER_MODULE) -> Path:
     (dest / "pyproject.toml").write_text(_fill(PYPROJECT))
     (dest / "gates.toml").write_text(gates_text(1))
     (dest / "gates-workers2.toml").write_text(gates_text(2))
+    (dest / "gates-auto-own.toml").write_text(gates_text('"auto"'))
     (dest / "gates-auto.toml").write_text(f'[tower]\nhistory = "{AUTO_HISTORY}"\n\n'
                                           + gates_text('"auto"'))
     return dest

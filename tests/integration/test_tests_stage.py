@@ -101,6 +101,11 @@ def test_passing_suite_exact_counts_and_artifacts(pytester, tests_gate) -> None:
     assert metrics["line_coverage"] == metrics["coverage"]  # no branches: one figure
     assert "branch_coverage" not in metrics
     assert metrics["duration"] > 0 and metrics["slowest"] >= 0
+    # the tests' own time: each test's setup, call and teardown, summed
+    each = json.loads((pytester.path / check["artifacts"]["durations"]).read_text())
+    assert len(each) == 5
+    assert metrics["test_time"] == pytest.approx(sum(each.values()), abs=0.001)
+    assert metrics["slowest"] <= metrics["test_time"] <= metrics["duration"]
     assert [c["expr"] for c in check["conditions"]] == ["failed == 0", "tests >= 1",
                                                         "passed >= 1", "errors == 0"]
     assert check["tool"].startswith("pytest 9.")

@@ -6,12 +6,15 @@ from typing import Any
 
 import pytest
 
-from pytest_tower.checks.pytest_suite.workers import SERIAL_UNDER, choose
+from pytest_tower.checks.pytest_suite.workers import PROBE_OVER, SERIAL_UNDER, choose
 
 
-def entry(workers: Any, duration: Any, tests: Any = 100) -> dict[str, Any]:
-    return {"verdict": "passed", "duration_s": duration,
-            "metrics": {"workers": workers, "duration": duration, "tests": tests}}
+def entry(workers: Any, duration: Any, tests: Any = 100, test_time: Any = None
+          ) -> dict[str, Any]:
+    metrics = {"workers": workers, "duration": duration, "tests": tests}
+    if test_time is not None:
+        metrics["test_time"] = test_time
+    return {"verdict": "passed", "duration_s": duration, "metrics": metrics}
 
 
 def pick(entries: list[dict[str, Any]], cpus: int = 4, outer: int = 1) -> tuple[int, str]:
@@ -32,7 +35,33 @@ def test_no_history_runs_serially() -> None:
     assert "no earlier run" in why
 
 
+def test_serial_runs_whose_tests_took_long_enough_try_parallel() -> None:
+    # the realistic bench suite: 14.5 s a run, 9.2 s of it in the tests (33,000 items
+    # collected): under SERIAL_UNDER, yet 2 workers took 12.4-13.2 s
+    count, why = pick([entry(1, 14.5, test_time=9.2)] * 3)
+    assert (count, "measuring a parallel run" in why) == (4, True)
+    count, why = pick([entry(1, 14.5, test_time=PROBE_OVER - 0.5)] * 3)
+    assert count == 1
+    assert f"{PROBE_OVER - 0.5:.1f} s of it in the tests" in why
+
+
+def test_test_time_decides_over_the_wall_time() -> None:
+    # a long run spent collecting and starting, hardly testing: a second worker cannot help
+    assert pick([entry(1, 60.0, test_time=1.0)] * 3)[0] == 1
+    # the median of the recent runs that recorded it; older runs without it are still counted
+    mixed = [entry(1, 14.0), entry(1, 14.0, test_time=8.0), entry(1, 14.0, test_time=9.0)]
+    assert pick(mixed)[0] == 4
+
+
+@pytest.mark.parametrize("junk", [True, "9", -1.0, float("nan"), float("inf"), [9]])
+def test_a_test_time_that_is_no_duration_is_no_evidence(junk: Any) -> None:
+    """Then the wall time decides, as for runs recorded before test_time existed."""
+    assert pick([entry(1, SERIAL_UNDER - 1, test_time=junk)] * 3)[0] == 1
+    assert pick([entry(1, SERIAL_UNDER + 1, test_time=junk)] * 3)[0] == 4
+
+
 def test_short_serial_runs_stay_serial_long_ones_try_parallel() -> None:
+    """Runs recorded before test_time existed: their wall time decides."""
     assert pick([entry(1, SERIAL_UNDER - 1)] * 3)[0] == 1
     count, why = pick([entry(1, 5.0), entry(1, 40.0), entry(1, 41.0)])
     assert (count, "measuring a parallel run" in why) == (4, True)

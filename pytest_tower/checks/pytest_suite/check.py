@@ -426,6 +426,9 @@ CHECK_TYPE = CheckType(
         MetricSpec("workers", help="xdist workers the tests ran with (1: serial); what "
                    '`workers = "auto"` chose'),
         MetricSpec("slowest", SECONDS, help="the slowest test, setup and teardown included"),
+        MetricSpec("test_time", SECONDS, help="the tests' own time summed (setup, call, "
+                   'teardown), without start-up and collection; what `workers = "auto"` '
+                   "weighs before it tries a second worker"),
         MetricSpec("coverage", PERCENT, help="coverage.py's total, unrounded: lines and "
                    "branches together when branches are measured (coverage report's TOTAL, "
                    "what --cov-fail-under compares)"),

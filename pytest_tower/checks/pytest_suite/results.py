@@ -141,6 +141,7 @@ def suite_metrics(suite: Suite) -> dict[str, float]:
     metrics: dict[str, float] = {"tests": sum(counts[o] for o in OUTCOMES)}
     metrics.update({o: counts[o] for o in OUTCOMES})
     metrics["slowest"] = round(max((t.duration for t in suite.tests.values()), default=0.0), 3)
+    metrics["test_time"] = round(sum(t.duration for t in suite.tests.values()), 3)
     return metrics
 
 

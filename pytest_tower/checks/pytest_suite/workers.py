@@ -7,8 +7,13 @@ this measured 2 workers 1.19x slower than serial on such a suite). So "auto"
 decides from this stage's own history, per run:
 
 - no evidence: serial (a suite the gate has not timed yet is run the safe way);
-- only serial runs: stay serial while they took under SERIAL_UNDER seconds,
-  else try the parallel run once to measure it;
+- only serial runs: try the parallel run once to measure it when the tests
+  themselves took PROBE_OVER seconds or more (`test_time`, the sum of their
+  durations: on 2 cores a second worker can save at most half of it, and its
+  start-up, its own collection and the reports it relays cost about 2.7 s on
+  the realistic bench suite: 14.7 s serial with 9.2 s of tests, 12.8 s on 2
+  workers instead of 10.1), else stay serial; runs recorded before
+  `test_time` existed fall back to their wall time against SERIAL_UNDER;
 - only parallel runs: try serial once if they took under SERIAL_UNDER seconds
   (a short suite may be faster without xdist), else stay parallel;
 - both: the one with the lower median seconds per test over its last runs
@@ -28,7 +33,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-SERIAL_UNDER = 20.0  # seconds: below it a suite rarely gains from xdist's extra collections
+SERIAL_UNDER = 20.0  # seconds of wall time: below it a suite rarely gains from xdist
+PROBE_OVER = 5.0  # seconds of test time: from here a second worker may win back its cost
 RECENT = 3  # runs of each kind whose median is compared
 
 
@@ -53,7 +59,12 @@ def choose(requested: int | str, past: Callable[[], Sequence[Mapping[str, Any]]]
                          "the next runs measure)")
     if parallel is None:
         assert serial is not None
-        if serial.seconds < SERIAL_UNDER:
+        if serial.test_time is not None and serial.test_time < PROBE_OVER:
+            return Choice(1, f'workers "auto": 1 (serial runs took {serial.text}, '
+                             f"{serial.test_time:.1f} s of it in the tests: under "
+                             f"{PROBE_OVER:.0f} s, too little for a second worker to win "
+                             "back its start-up)")
+        if serial.test_time is None and serial.seconds < SERIAL_UNDER:
             return Choice(1, f'workers "auto": 1 (serial runs took {serial.text}, under '
                              f"{SERIAL_UNDER:.0f} s)")
         return Choice(share, f'workers "auto": {share} (serial runs took {serial.text}; '
@@ -74,6 +85,7 @@ class _Timing:
     seconds: float  # median duration of the recent runs
     per_test: float  # median seconds per test
     runs: int
+    test_time: float | None  # median of the recent runs' test_time; None: none recorded it
 
     @property
     def text(self) -> str:
@@ -82,19 +94,22 @@ class _Timing:
 
 def _evidence(entries: Sequence[Mapping[str, Any]]) -> tuple[_Timing | None, _Timing | None]:
     """(serial, parallel) timings from entries that say how many workers they ran."""
-    kinds: dict[bool, list[tuple[float, float]]] = {False: [], True: []}
+    kinds: dict[bool, list[tuple[float, float, float | None]]] = {False: [], True: []}
     for entry in entries:
         metrics = entry.get("metrics") or {}
         workers, tests, duration = (_positive(metrics.get("workers")),
                                     _positive(metrics.get("tests")),
                                     _positive(metrics.get("duration", entry.get("duration_s"))))
+        test_time = _seconds(metrics.get("test_time"))
         if workers and tests and duration:  # else from before workers were recorded: no evidence
-            kinds[workers > 1].append((duration, duration / tests))
+            kinds[workers > 1].append((duration, duration / tests, test_time))
     timings = []
     for parallel in (False, True):
         recent = kinds[parallel][-RECENT:]
-        timings.append(_Timing(statistics.median(d for d, _ in recent),
-                               statistics.median(p for _, p in recent), len(recent))
+        spent_times = [t for _, _, t in recent if t is not None]
+        timings.append(_Timing(statistics.median(d for d, _, _ in recent),
+                               statistics.median(p for _, p, _ in recent), len(recent),
+                               statistics.median(spent_times) if spent_times else None)
                        if recent else None)
     return timings[0], timings[1]
 
@@ -104,6 +119,13 @@ def _positive(value: Any) -> float:
     if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
         return float(value)
     return 0.0
+
+
+def _seconds(value: Any) -> float | None:
+    """A finite duration of 0 or more, else None (absent, a bool, text, NaN, negative)."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < 1e9:
+        return float(value)
+    return None
 
 
 def available_cpus() -> int:
